@@ -1,0 +1,55 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { nodeCrypto } from './crypto-node.js';
+import { problemDetails, WebhookVerificationError } from './errors.js';
+import { DEFAULT_MAX_BODY_BYTES, rawBody, type WebhookMiddlewareOptions } from './node-body.js';
+import { secretList, type WebhookEvent } from './signature.js';
+import { createAsyncVerifier } from './verify-async.js';
+
+export type { WebhookMiddlewareOptions } from './node-body.js';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The verified event, set by @acme/webhook-verify/express. */
+      webhook?: WebhookEvent;
+    }
+  }
+}
+
+const FIX =
+  "Mount express.raw({ type: 'application/json' }) on the webhook route before the webhook middleware, " +
+  'or mount the webhook middleware before express.json(). In NestJS, create the app with { rawBody: true }.';
+
+// node:crypto behind the async pipeline: works on Node 18 and lets the replay guard be async (Redis).
+const verifyAsync = createAsyncVerifier(nodeCrypto);
+
+/**
+ * Verifies the request, then sets req.webhook and calls next(); answers 400 application/problem+json
+ * naming the error code when verification fails.
+ */
+export function webhookMiddleware(options: WebhookMiddlewareOptions): RequestHandler {
+  const { secret, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = options;
+  secretList(secret); // fail at start-up, not on the first delivery
+
+  async function handle(req: Request, res: Response, next: NextFunction): Promise<void> {
+    let event: WebhookEvent;
+    try {
+      const seen = { body: req.body as unknown, rawBody: (req as { rawBody?: unknown }).rawBody };
+      const payload = await rawBody(req, seen, maxBodyBytes, FIX);
+      event = await verifyAsync<WebhookEvent>(payload, req.headers, secret, verifyOptions);
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      res.statusCode = 400;
+      res.setHeader('Content-Type', 'application/problem+json');
+      res.end(JSON.stringify(problemDetails(error)));
+      return;
+    }
+    req.webhook = event;
+    next();
+  }
+
+  // Express 4 ignores a rejected promise, so errors are handed to next() here for both versions.
+  return (req, res, next) => {
+    handle(req, res, next).catch(next);
+  };
+}
