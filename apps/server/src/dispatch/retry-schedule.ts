@@ -15,7 +15,9 @@ export function parseRetrySchedule(text: string): RetrySchedule {
   const delays = trimmed.split(',').map((entry) => {
     const ms = parseDuration(entry);
     if (ms === null || ms <= 0) {
-      throw new Error(`"${entry.trim()}" is not a positive duration (use a number with ms, s, m, h or d, e.g. 30s)`);
+      throw new Error(
+        `"${entry.trim()}" is not a positive duration (use a number with ms, s, m, h or d, e.g. 30s)`,
+      );
     }
     return ms;
   });
@@ -28,7 +30,11 @@ export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = parseRetrySchedule(DEFAULT_
  * The delay before retry number `retry` (1-based), jittered by ±RETRY_JITTER; null when the schedule is
  * exhausted. `random` is injectable so tests can pin the jitter.
  */
-export function retryDelay(schedule: RetrySchedule, retry: number, random: () => number = Math.random): number | null {
+export function retryDelay(
+  schedule: RetrySchedule,
+  retry: number,
+  random: () => number = Math.random,
+): number | null {
   const base = schedule[retry - 1];
   if (base === undefined) return null;
   const factor = 1 - RETRY_JITTER + 2 * RETRY_JITTER * random();
