@@ -12,13 +12,16 @@ export interface SignInput {
   timestamp?: number;
 }
 
-/** The signature headers of one delivery, named exactly as they go on the wire. */
-export interface SignatureHeaders {
+/**
+ * The signature headers of one delivery, named exactly as they go on the wire. A type alias, not an
+ * interface, so it can be passed straight to fetch() or verify(), which take string-indexed records.
+ */
+export type SignatureHeaders = {
   'X-Webhook-Signature': string;
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /**
  * Signs a payload the way Acme Webhooks delivers it: both the X-Webhook-Signature header and the
