@@ -131,7 +131,7 @@ export function acceptSignedRequest<T>(
 
   return {
     event: parseEvent<T>(signed.payload),
-    ttlMs: Math.max(1, (signed.timestamp + tolerance) * 1000 - nowMs),
+    ttlMs: Math.max(1, Math.ceil((signed.timestamp + tolerance) * 1000 - nowMs)),
   };
 }
 
