@@ -1,0 +1,297 @@
+#!/usr/bin/env node
+// Delivery benchmark. Three ways of getting the same signed POSTs to the same local receiver, measured in one
+// run so the ratios compare like with like on whatever machine this is:
+//   1. raw ceiling: signed POSTs straight from one Node process (nothing durable);
+//   2. hand-rolled: a BullMQ job per delivery on the local Redis, exponential backoff (what teams build);
+//   3. Acme Webhooks: POST /events from 32 concurrent producers, MySQL outbox, full attempt log.
+// Then publish→receipt latency at a steady rate, and the server's peak RSS. Last line: a JSON object.
+//
+// Options (env): BENCH_EVENTS (default 3000), BENCH_RATE (200), BENCH_RATE_SECONDS (10),
+// MYSQL_URL (mysql://root@127.0.0.1:3306), REDIS_URL (redis://127.0.0.1:6379).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { sign } from '@acme/webhook-verify';
+import { Queue, Worker } from 'bullmq';
+import mysql from 'mysql2/promise';
+import { Agent, request } from 'undici';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 3000);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 10);
+const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+const CONCURRENCY = 32;
+
+const log = (line) => process.stderr.write(`${line}\n`);
+
+/** A receiver that answers 200 and remembers when each event id first arrived. */
+async function startReceiver() {
+  const firstSeen = new Map();
+  let received = 0;
+  let waiter = null;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received++;
+      const id = req.headers['webhook-id'];
+      if (!firstSeen.has(id)) firstSeen.set(id, performance.now());
+      res.writeHead(200).end();
+      if (waiter && firstSeen.size >= waiter.count) waiter.resolve();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    firstSeen,
+    get received() {
+      return received;
+    },
+    reset() {
+      firstSeen.clear();
+      received = 0;
+    },
+    waitFor(count, timeoutMs) {
+      if (firstSeen.size >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`only ${firstSeen.size} of ${count} deliveries arrived`)),
+          timeoutMs,
+        );
+        waiter = {
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            waiter = null;
+            resolve();
+          },
+        };
+      });
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+function body(id) {
+  return JSON.stringify({
+    id,
+    type: 'invoice.paid',
+    created_at: new Date().toISOString(),
+    data: { id: `inv_${id}`, amount_due: 4900, currency: 'GBP' },
+  });
+}
+
+async function signedPost(dispatcher, url, id) {
+  const payload = body(id);
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'bench',
+    'x-webhook-event': 'invoice.paid',
+    ...sign({ payload, secret: SECRET, id }),
+  };
+  const res = await request(url, { method: 'POST', body: payload, headers, dispatcher });
+  await res.body.dump();
+  if (res.statusCode >= 300) throw new Error(`receiver answered ${res.statusCode}`);
+}
+
+async function pool(count, concurrency, task) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+async function rawCeiling(receiver) {
+  receiver.reset();
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const started = performance.now();
+  await pool(EVENTS, 64, (i) => signedPost(dispatcher, receiver.url, `raw_${i}`));
+  const seconds = (performance.now() - started) / 1000;
+  await dispatcher.close();
+  return EVENTS / seconds;
+}
+
+async function bullmqBaseline(receiver) {
+  receiver.reset();
+  const connection = { host: REDIS.hostname, port: Number(REDIS.port || 6379) };
+  const name = `acme-bench-${process.pid}`;
+  const queue = new Queue(name, { connection });
+  await queue.obliterate({ force: true }).catch(() => {});
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const worker = new Worker(name, (job) => signedPost(dispatcher, receiver.url, job.data.id), {
+    connection,
+    concurrency: 64,
+    autorun: false,
+  });
+  const started = performance.now();
+  const jobs = Array.from({ length: EVENTS }, (_, i) => ({
+    name: 'deliver',
+    data: { id: `bull_${i}` },
+    opts: { attempts: 9, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true },
+  }));
+  for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
+  worker.run();
+  await receiver.waitFor(EVENTS, 120_000);
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true }).catch(() => {});
+  await queue.close();
+  await dispatcher.close();
+  return EVENTS / seconds;
+}
+
+async function startAcme(database) {
+  const child = spawn(process.execPath, [join(root, 'apps/server/dist/main.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: `${MYSQL_URL}/${database}`,
+      WEBHOOKS_API_KEY: 'bench-admin-key',
+      WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+      WEBHOOKS_ROLE: 'all',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) resolve(match[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`)));
+    setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+  });
+  return { child, url };
+}
+
+function peakRssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function acme(receiver) {
+  const database = `acme_bench_${process.pid}`;
+  const admin = await mysql.createConnection(MYSQL_URL);
+  await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
+  const server = await startAcme(database);
+  const api = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+  const call = async (method, path, payload) => {
+    const res = await request(`${server.url}${path}`, {
+      method,
+      dispatcher: api,
+      headers: { authorization: 'Bearer bench-admin-key', 'content-type': 'application/json' },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
+    return JSON.parse(text);
+  };
+  try {
+    await call('POST', '/webhook-endpoints', { url: receiver.url, events: ['invoice.*'] });
+
+    // Throughput: 32 producers publish EVENTS events; the clock stops when the last one is received.
+    receiver.reset();
+    const ids = [];
+    const started = performance.now();
+    await pool(EVENTS, CONCURRENCY, async (i) => {
+      const event = await call('POST', '/events', { type: 'invoice.paid', data: { n: i } });
+      ids.push(event.id);
+    });
+    await receiver.waitFor(EVENTS, 300_000);
+    const throughput = EVENTS / ((performance.now() - started) / 1000);
+    const duplicates = receiver.received - receiver.firstSeen.size;
+
+    // Latency: a steady RATE events/s; publish→receipt is from sending the POST to the receiver's first sight.
+    receiver.reset();
+    const sentAt = new Map();
+    const total = RATE * RATE_SECONDS;
+    const interval = 1000 / RATE;
+    const t0 = performance.now();
+    const inflight = [];
+    for (let i = 0; i < total; i++) {
+      const due = t0 + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const at = performance.now();
+      inflight.push(
+        call('POST', '/events', { type: 'invoice.paid', data: { n: i } }).then((e) => sentAt.set(e.id, at)),
+      );
+    }
+    await Promise.all(inflight);
+    await receiver.waitFor(total, 120_000);
+    const latencies = [...sentAt].map(([id, at]) => receiver.firstSeen.get(id) - at).sort((a, b) => a - b);
+
+    const attemptsLogged = await admin.query(`SELECT COUNT(*) AS n FROM \`${database}\`.attempts`);
+    return {
+      throughput,
+      duplicates,
+      latencyP50: percentile(latencies, 50),
+      latencyP99: percentile(latencies, 99),
+      peakRssMb: peakRssMb(server.child.pid),
+      attemptsLogged: Number(attemptsLogged[0][0].n),
+    };
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => server.child.once('exit', resolve));
+    await api.close();
+    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await admin.end();
+  }
+}
+
+const receiver = await startReceiver();
+try {
+  log(`acme-webhooks bench: ${EVENTS} deliveries per run, one local receiver, node ${process.version}`);
+  const raw = await rawCeiling(receiver);
+  log(`raw ceiling (signed POSTs, one process):     ${raw.toFixed(0)} deliveries/s`);
+  const bull = await bullmqBaseline(receiver);
+  log(`BullMQ job per delivery (Redis):             ${bull.toFixed(0)} deliveries/s`);
+  const ours = await acme(receiver);
+  log(`Acme Webhooks (POST /events → MySQL outbox): ${ours.throughput.toFixed(0)} deliveries/s`);
+  log(
+    `  ratio to raw ceiling: ${(ours.throughput / raw).toFixed(2)}   ratio to BullMQ: ${(ours.throughput / bull).toFixed(2)}`,
+  );
+  log(
+    `  publish→receipt at ${RATE}/s: p50 ${ours.latencyP50.toFixed(1)} ms, p99 ${ours.latencyP99.toFixed(1)} ms`,
+  );
+  log(
+    `  server peak RSS: ${ours.peakRssMb} MiB; attempts logged in MySQL: ${ours.attemptsLogged}; duplicates: ${ours.duplicates}`,
+  );
+  console.log(
+    JSON.stringify({
+      events: EVENTS,
+      raw_deliveries_per_s: Math.round(raw),
+      bullmq_deliveries_per_s: Math.round(bull),
+      acme_deliveries_per_s: Math.round(ours.throughput),
+      ratio_to_raw: Number((ours.throughput / raw).toFixed(3)),
+      ratio_to_bullmq: Number((ours.throughput / bull).toFixed(3)),
+      latency_rate_per_s: RATE,
+      latency_p50_ms: Number(ours.latencyP50.toFixed(1)),
+      latency_p99_ms: Number(ours.latencyP99.toFixed(1)),
+      server_peak_rss_mb: ours.peakRssMb,
+      attempts_logged: ours.attemptsLogged,
+      duplicates: ours.duplicates,
+    }),
+  );
+} finally {
+  await receiver.close();
+}
