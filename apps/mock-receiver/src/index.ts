@@ -1,0 +1,14 @@
+export {
+  type Behavior,
+  BehaviorSpecError,
+  decideOutcome,
+  type Outcome,
+  parseBehavior,
+} from './behavior.js';
+export {
+  type MockReceiver,
+  type MockReceiverOptions,
+  type ReceivedRequest,
+  type SignatureVerdict,
+  startMockReceiver,
+} from './receiver.js';
