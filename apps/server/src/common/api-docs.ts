@@ -1,0 +1,70 @@
+import { applyDecorators, Type } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'events[0]' })
+  field: string;
+
+  @ApiProperty({ example: 'must be an event type (letters, digits, _, - and dots), "prefix.*" or "*"' })
+  message: string;
+}
+
+/** The application/problem+json error body. */
+export class ProblemDto {
+  @ApiProperty({ example: 'urn:acme-webhooks:problem:invalid-request' })
+  type: string;
+
+  @ApiProperty({ example: 'Invalid request' })
+  title: string;
+
+  @ApiProperty({ example: 400 })
+  status: number;
+
+  @ApiProperty({ example: 'Invalid url, events[0].' })
+  detail: string;
+
+  @ApiProperty({ type: [FieldErrorDto] })
+  errors: FieldErrorDto[];
+}
+
+/** Documents the problem responses a route can give. */
+export function ApiProblems(...statuses: number[]) {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: PROBLEM_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+      }),
+    ),
+    ApiExtraModels(ProblemDto),
+  );
+}
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input: `errors` names every bad field; nothing was stored.',
+  401: 'No or bad API key.',
+  403: 'The API key may not do this (another tenant, or admin only).',
+  404: 'Unknown id, or another tenant’s.',
+  409: 'Conflict with the resource’s state.',
+  413: 'Body larger than WEBHOOKS_MAX_PAYLOAD_BYTES.',
+  415: 'Body is not JSON.',
+};
+
+/** Documents a `{"data":[…],"next_cursor"}` page of `model`. */
+export function ApiPage(model: Type<unknown>) {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiResponse({
+      status: 200,
+      schema: {
+        type: 'object',
+        required: ['data', 'next_cursor'],
+        properties: {
+          data: { type: 'array', items: { $ref: getSchemaPath(model) } },
+          next_cursor: { type: 'string', nullable: true, description: 'Pass as `cursor` for the next page.' },
+        },
+      },
+    }),
+  );
+}

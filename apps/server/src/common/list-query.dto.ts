@@ -1,0 +1,35 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { decodeCursor } from './cursor';
+import { ApiProblem } from './problem';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 250;
+
+/** `limit` and `cursor` of every list route. */
+export class ListQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
+  @Min(1, { message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
+  @Max(MAX_PAGE_SIZE, { message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page.' })
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+}
+
+/** The page size and the id to continue below, validated. */
+export function pageOf(query: ListQuery): { limit: number; beforeId: string | undefined } {
+  let beforeId: string | undefined;
+  if (query.cursor !== undefined) {
+    beforeId = decodeCursor(query.cursor) ?? undefined;
+    if (beforeId === undefined)
+      throw ApiProblem.invalidField('cursor', 'is not a cursor returned by this list');
+  }
+  return { limit: query.limit ?? DEFAULT_PAGE_SIZE, beforeId };
+}

@@ -1,0 +1,75 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { Response } from 'express';
+import { ulid } from 'ulid';
+import { ApiProblem, ProblemBody, problemBody } from './problem';
+
+/** An error thrown by express's body parser (http-errors): it carries a status and a `type`. */
+interface BodyParserError {
+  status: number;
+  type: string;
+  limit?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  const candidate = error as Partial<BodyParserError> | null;
+  return (
+    typeof candidate?.type === 'string' && typeof candidate.status === 'number' && candidate.status < 500
+  );
+}
+
+/**
+ * The one place errors become responses: `application/problem+json`. Known HTTP errors keep their
+ * status and message; anything else is a 500 carrying only an error id, which is also logged with
+ * the stack so an operator can find it.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toProblem(exception);
+    if (response.headersSent) return;
+    response
+      .status(body.status)
+      .setHeader('Cache-Control', 'no-store')
+      .type('application/problem+json')
+      .send(JSON.stringify(body));
+  }
+
+  private toProblem(exception: unknown): ProblemBody {
+    if (exception instanceof ApiProblem) return exception.body;
+    if (isBodyParserError(exception)) return this.bodyParserProblem(exception);
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) return problemBody(status, this.clientDetail(exception, status));
+    }
+    const errorId = `err_${ulid()}`;
+    this.logger.error(
+      `${errorId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+    );
+    return problemBody(500, `Something went wrong on our side. Error id: ${errorId}.`);
+  }
+
+  private bodyParserProblem(error: BodyParserError): ProblemBody {
+    switch (error.type) {
+      case 'entity.too.large':
+        return problemBody(413, `The request body is larger than ${error.limit ?? 'the limit of'} bytes.`);
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return problemBody(415, 'The request body must be UTF-8 JSON.');
+      default:
+        return problemBody(400, 'The request body could not be read.');
+    }
+  }
+
+  private clientDetail(exception: HttpException, status: number): string {
+    if (status === 404) return 'No such route.';
+    const cause = exception.cause ?? exception.message;
+    // Nest maps body-parser's SyntaxError to a BadRequestException with the parser's message.
+    if (status === 400 && /JSON|Unexpected token|position/i.test(String(cause))) {
+      return 'The request body is not valid JSON.';
+    }
+    return exception.message;
+  }
+}

@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { parseDatabaseUrl } from '../config/config';
+import { ENTITIES, MIGRATIONS } from './entities';
+
+/** How long a SQLite writer waits for another process's write lock before SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/** TypeORM options for `DATABASE_URL`. Creates the SQLite file's folder when missing. */
+export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+  } satisfies Partial<DataSourceOptions>;
+  const location = parseDatabaseUrl(databaseUrl);
+  if (location.dialect === 'sqlite') {
+    const inMemory = location.file === ':memory:';
+    if (!inMemory) mkdirSync(dirname(resolve(location.file)), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: inMemory ? ':memory:' : resolve(location.file),
+      enableWAL: !inMemory,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+        db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+        db.pragma('synchronous = NORMAL');
+      },
+    };
+  }
+  return {
+    ...common,
+    type: 'mysql',
+    host: location.host,
+    port: location.port,
+    username: location.username,
+    password: location.password,
+    database: location.database,
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    poolSize: 10,
+    connectTimeout: 5_000,
+  };
+}
+
+export function isSqlite(dataSource: DataSource): boolean {
+  return dataSource.options.type === 'better-sqlite3';
+}

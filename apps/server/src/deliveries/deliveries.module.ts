@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Attempt } from './attempt.entity';
+import { DeliveriesRepository } from './deliveries.repository';
+import { Delivery } from './delivery.entity';
+import { DeliverySignal } from './delivery-signal';
+
+/**
+ * The outbox rows (deliveries) and their attempts, shared by the API and the worker. Routes live in
+ * DeliveriesApiModule so a worker-only process serves none of them.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([Delivery, Attempt])],
+  providers: [DeliveriesRepository, DeliverySignal],
+  exports: [DeliveriesRepository, DeliverySignal, TypeOrmModule],
+})
+export class DeliveriesModule {}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { Caller } from '../auth/caller';
+import { Page, toPage } from '../common/cursor';
+import { isId } from '../common/ids';
+import { ListQuery, pageOf } from '../common/list-query.dto';
+import { ApiProblem } from '../common/problem';
+import { DeliveriesRepository } from './deliveries.repository';
+import { AttemptDto, DeliveryDto, ListDeliveriesQuery } from './delivery.dto';
+import { Delivery } from './delivery.entity';
+import { presentAttempt, presentDelivery } from './delivery.presenter';
+
+/** Reading deliveries and their attempts, within the caller's tenant. */
+@Injectable()
+export class DeliveriesService {
+  constructor(private readonly deliveries: DeliveriesRepository) {}
+
+  async list(caller: Caller, query: ListDeliveriesQuery): Promise<Page<DeliveryDto>> {
+    const { limit, beforeId } = pageOf(query);
+    const rows = await this.deliveries.list(
+      {
+        tenantId: caller.tenantForFilter(query.tenant_id),
+        status: query.status,
+        endpointId: query.endpoint_id,
+        eventId: query.event_id,
+      },
+      { beforeId, limit },
+    );
+    return toPage(rows, limit, presentDelivery);
+  }
+
+  /** Deliveries of one event the caller can see (the event's visibility is checked by the caller). */
+  async listForEvent(eventId: string, query: ListQuery): Promise<Page<DeliveryDto>> {
+    const { limit, beforeId } = pageOf(query);
+    const rows = await this.deliveries.list({ eventId }, { beforeId, limit });
+    return toPage(rows, limit, presentDelivery);
+  }
+
+  async get(caller: Caller, id: string): Promise<DeliveryDto> {
+    return presentDelivery(await this.visible(caller, id));
+  }
+
+  async attempts(caller: Caller, id: string, query: ListQuery): Promise<Page<AttemptDto>> {
+    const delivery = await this.visible(caller, id);
+    const { limit, beforeId: afterId } = pageOf(query);
+    const rows = await this.deliveries.listAttempts(delivery.id, { afterId, limit });
+    return toPage(rows, limit, presentAttempt);
+  }
+
+  private async visible(caller: Caller, id: string): Promise<Delivery> {
+    const delivery = isId(id, 'dlv') ? await this.deliveries.findById(id) : null;
+    if (!delivery || !caller.canSee(delivery.tenantId)) throw ApiProblem.notFound('delivery', id);
+    return delivery;
+  }
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, FindOptionsWhere, IsNull, LessThan, Repository } from 'typeorm';
+import { Endpoint } from './endpoint.entity';
+import { matchesEventType } from './event-patterns';
+
+@Injectable()
+export class EndpointsRepository {
+  constructor(@InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>) {}
+
+  /** A live (not deleted) endpoint. */
+  findLive(id: string, manager?: EntityManager): Promise<Endpoint | null> {
+    return (manager?.getRepository(Endpoint) ?? this.endpoints).findOneBy({ id, deletedAt: IsNull() });
+  }
+
+  /** Live endpoints newest first, `limit + 1` rows below `beforeId`. */
+  listLive(filter: { tenantId?: string }, page: { beforeId?: string; limit: number }): Promise<Endpoint[]> {
+    const where: FindOptionsWhere<Endpoint> = { deletedAt: IsNull() };
+    if (filter.tenantId !== undefined) where.tenantId = filter.tenantId;
+    if (page.beforeId !== undefined) where.id = LessThan(page.beforeId);
+    return this.endpoints.find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
+  }
+
+  /** The tenant's enabled, live endpoints subscribed to `type`: who gets an event. */
+  async subscribers(manager: EntityManager, tenantId: string, type: string): Promise<Endpoint[]> {
+    const candidates = await manager.find(Endpoint, {
+      where: { tenantId, status: 'enabled', deletedAt: IsNull() },
+      order: { id: 'ASC' },
+    });
+    return candidates.filter((endpoint) => matchesEventType(endpoint.events, type));
+  }
+
+  async insert(endpoint: Endpoint): Promise<void> {
+    await this.endpoints.insert(endpoint);
+  }
+
+  async update(manager: EntityManager, id: string, changes: Partial<Endpoint>): Promise<void> {
+    await manager.update(Endpoint, { id }, changes);
+  }
+}

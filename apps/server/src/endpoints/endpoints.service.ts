@@ -1,0 +1,169 @@
+import { Injectable } from '@nestjs/common';
+import { Caller } from '../auth/caller';
+import { Clock } from '../common/clock';
+import { Page, toPage } from '../common/cursor';
+import { isId, newId } from '../common/ids';
+import { pageOf } from '../common/list-query.dto';
+import { ApiProblem } from '../common/problem';
+import { Transactions } from '../database/transactions';
+import { DeliveriesRepository } from '../deliveries/deliveries.repository';
+import {
+  CreatedEndpointDto,
+  CreateEndpointDto,
+  DEFAULT_MAX_CONCURRENCY,
+  DEFAULT_ROTATION_GRACE_SECONDS,
+  EndpointDto,
+  EndpointSecretDto,
+  ListEndpointsQuery,
+  RotateSecretDto,
+  UpdateEndpointDto,
+} from './endpoint.dto';
+import { Endpoint } from './endpoint.entity';
+import { presentEndpoint } from './endpoint.presenter';
+import { EndpointSecrets } from './endpoint-secrets';
+import { EndpointUrlCheck } from './endpoint-url-check';
+import { EndpointsRepository } from './endpoints.repository';
+
+/** Registering and managing webhook endpoints within the caller's tenant. */
+@Injectable()
+export class EndpointsService {
+  constructor(
+    private readonly endpoints: EndpointsRepository,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly secrets: EndpointSecrets,
+    private readonly urlCheck: EndpointUrlCheck,
+    private readonly transactions: Transactions,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(caller: Caller, input: CreateEndpointDto): Promise<CreatedEndpointDto> {
+    const tenantId = caller.tenantForWrite(input.tenant_id);
+    await this.checkUrl(input.url);
+    const secret = this.secrets.generate();
+    const sealed = this.secrets.seal(secret);
+    const now = this.clock.now();
+    const endpoint: Endpoint = {
+      id: newId('wh'),
+      tenantId,
+      url: input.url,
+      events: input.events,
+      description: input.description ?? null,
+      status: 'enabled',
+      disabledReason: null,
+      disabledAt: null,
+      headers: input.headers ?? {},
+      metadata: input.metadata ?? {},
+      maxConcurrency: input.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
+      rateLimitPerSecond: input.rate_limit_per_second ?? null,
+      secretKeyId: sealed.keyId,
+      secretCiphertext: sealed.ciphertext,
+      previousSecretCiphertext: null,
+      previousSecretExpiresAt: null,
+      consecutiveFailures: 0,
+      failingSince: null,
+      deletedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.endpoints.insert(endpoint);
+    return { ...presentEndpoint(endpoint), secret };
+  }
+
+  async list(caller: Caller, query: ListEndpointsQuery): Promise<Page<EndpointDto>> {
+    const { limit, beforeId } = pageOf(query);
+    const rows = await this.endpoints.listLive(
+      { tenantId: caller.tenantForFilter(query.tenant_id) },
+      { beforeId, limit },
+    );
+    return toPage(rows, limit, presentEndpoint);
+  }
+
+  async get(caller: Caller, id: string): Promise<EndpointDto> {
+    return presentEndpoint(await this.visible(caller, id));
+  }
+
+  async update(caller: Caller, id: string, input: UpdateEndpointDto): Promise<EndpointDto> {
+    const endpoint = await this.visible(caller, id);
+    if (input.tenant_id !== undefined) {
+      caller.tenantForFilter(input.tenant_id);
+      if (input.tenant_id !== endpoint.tenantId) {
+        throw ApiProblem.invalidField(
+          'tenant_id',
+          'cannot be changed; create the endpoint in the other tenant',
+        );
+      }
+    }
+    if (input.url !== undefined) await this.checkUrl(input.url);
+    const now = this.clock.now();
+    const changes: Partial<Endpoint> = { updatedAt: now };
+    if (input.url !== undefined) changes.url = input.url;
+    if (input.events !== undefined) changes.events = input.events;
+    if (input.description !== undefined) changes.description = input.description;
+    if (input.headers !== undefined) changes.headers = input.headers;
+    if (input.metadata !== undefined) changes.metadata = input.metadata;
+    if (input.max_concurrency !== undefined) changes.maxConcurrency = input.max_concurrency;
+    if (input.rate_limit_per_second !== undefined) changes.rateLimitPerSecond = input.rate_limit_per_second;
+    const disabling = input.status === 'disabled' && endpoint.status !== 'disabled';
+    if (disabling) Object.assign(changes, { status: 'disabled', disabledReason: 'manual', disabledAt: now });
+    if (input.status === 'enabled' && endpoint.status !== 'enabled') {
+      // A fresh start: the old failure streak no longer counts towards auto-disable.
+      Object.assign(changes, {
+        status: 'enabled',
+        disabledReason: null,
+        disabledAt: null,
+        consecutiveFailures: 0,
+        failingSince: null,
+      });
+    }
+    await this.transactions.run(async (manager) => {
+      await this.endpoints.update(manager, endpoint.id, changes);
+      // §4: a disabled endpoint's pending and retrying deliveries go dead (replay recovers them).
+      if (disabling) await this.deliveries.settleOpenForEndpoint(manager, endpoint.id, 'dead', now);
+    });
+    return presentEndpoint({ ...endpoint, ...changes });
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    const endpoint = await this.visible(caller, id);
+    const now = this.clock.now();
+    await this.transactions.run(async (manager) => {
+      await this.endpoints.update(manager, endpoint.id, { deletedAt: now, updatedAt: now });
+      await this.deliveries.settleOpenForEndpoint(manager, endpoint.id, 'cancelled', now);
+    });
+  }
+
+  async secret(caller: Caller, id: string): Promise<EndpointSecretDto> {
+    return { secret: this.secrets.current(await this.visible(caller, id)) };
+  }
+
+  async rotateSecret(caller: Caller, id: string, input: RotateSecretDto): Promise<EndpointSecretDto> {
+    const endpoint = await this.visible(caller, id);
+    const graceSeconds = input.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
+    const now = this.clock.now();
+    const secret = this.secrets.generate();
+    const sealed = this.secrets.seal(secret);
+    // Re-seal the outgoing secret too, so both are under the current encryption key.
+    const previous = graceSeconds > 0 ? this.secrets.seal(this.secrets.current(endpoint)) : null;
+    await this.transactions.run((manager) =>
+      this.endpoints.update(manager, endpoint.id, {
+        secretKeyId: sealed.keyId,
+        secretCiphertext: sealed.ciphertext,
+        previousSecretCiphertext: previous?.ciphertext ?? null,
+        previousSecretExpiresAt: previous ? new Date(now.getTime() + graceSeconds * 1000) : null,
+        updatedAt: now,
+      }),
+    );
+    return { secret };
+  }
+
+  private async visible(caller: Caller, id: string): Promise<Endpoint> {
+    const endpoint = isId(id, 'wh') ? await this.endpoints.findLive(id) : null;
+    if (!endpoint || !caller.canSee(endpoint.tenantId)) throw ApiProblem.notFound('endpoint', id);
+    return endpoint;
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    const problem = await this.urlCheck.problem(url);
+    if (problem) throw ApiProblem.invalidField('url', problem);
+  }
+}

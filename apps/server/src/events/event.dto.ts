@@ -1,0 +1,68 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsISO8601, IsObject, IsOptional, IsString, Matches } from 'class-validator';
+import { TENANT_ID, TENANT_ID_MESSAGE } from '../auth/api-key.dto';
+import { ListQuery } from '../common/list-query.dto';
+import { Optional } from '../common/validators';
+import { EVENT_TYPE } from '../endpoints/event-patterns';
+
+const TYPE_MESSAGE = 'must be 1–200 letters, digits, _, - and dots';
+
+export class PublishEventDto {
+  @ApiProperty({ example: 'invoice.paid', pattern: EVENT_TYPE.source })
+  @IsString({ message: TYPE_MESSAGE })
+  @Matches(EVENT_TYPE, { message: TYPE_MESSAGE })
+  type: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { invoice_id: 'in_123', amount: 4200 },
+  })
+  @IsObject({ message: 'must be a JSON object' })
+  data: Record<string, unknown>;
+
+  @ApiPropertyOptional({ default: 'default' })
+  @Optional()
+  @IsString()
+  @Matches(TENANT_ID, { message: TENANT_ID_MESSAGE })
+  tenant_id?: string;
+}
+
+export class ListEventsQuery extends ListQuery {
+  @ApiPropertyOptional({ description: 'Exact event type' })
+  @IsOptional()
+  @IsString()
+  type?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  tenant_id?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or before' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  until?: string;
+}
+
+export class EventDto {
+  @ApiProperty({ example: 'evt_01JH2Y4S8M1V8X9Q2W3E4R5T6Y' })
+  id: string;
+
+  @ApiProperty({ example: 'invoice.paid' })
+  type: string;
+
+  @ApiProperty({ example: 'default' })
+  tenant_id: string;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Between, FindOptionsWhere, LessThan, LessThanOrEqual, MoreThanOrEqual, Repository } from 'typeorm';
+import { WebhookEvent } from './event.entity';
+import { IdempotencyKey } from './idempotency-key.entity';
+
+export interface EventFilter {
+  tenantId?: string;
+  type?: string;
+  since?: Date;
+  until?: Date;
+}
+
+@Injectable()
+export class EventsRepository {
+  constructor(
+    @InjectRepository(WebhookEvent) private readonly events: Repository<WebhookEvent>,
+    @InjectRepository(IdempotencyKey) private readonly idempotencyKeys: Repository<IdempotencyKey>,
+  ) {}
+
+  findById(id: string): Promise<WebhookEvent | null> {
+    return this.events.findOneBy({ id });
+  }
+
+  findIdempotencyKey(tenantId: string, key: string): Promise<IdempotencyKey | null> {
+    return this.idempotencyKeys.findOneBy({ tenantId, key });
+  }
+
+  /** Newest first, `limit + 1` rows below `beforeId`. */
+  list(filter: EventFilter, page: { beforeId?: string; limit: number }): Promise<WebhookEvent[]> {
+    const where: FindOptionsWhere<WebhookEvent> = {};
+    if (filter.tenantId !== undefined) where.tenantId = filter.tenantId;
+    if (filter.type !== undefined) where.type = filter.type;
+    if (filter.since && filter.until) where.createdAt = Between(filter.since, filter.until);
+    else if (filter.since) where.createdAt = MoreThanOrEqual(filter.since);
+    else if (filter.until) where.createdAt = LessThanOrEqual(filter.until);
+    if (page.beforeId !== undefined) where.id = LessThan(page.beforeId);
+    return this.events.find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
+  }
+}

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { Caller } from '../auth/caller';
+import { Clock } from '../common/clock';
+import { Page, toPage } from '../common/cursor';
+import { isId, newId } from '../common/ids';
+import { ListQuery, pageOf } from '../common/list-query.dto';
+import { ApiProblem } from '../common/problem';
+import { isUniqueViolation } from '../database/errors';
+import { Transactions } from '../database/transactions';
+import { DeliveriesRepository } from '../deliveries/deliveries.repository';
+import { DeliveriesService } from '../deliveries/deliveries.service';
+import { DeliveryDto } from '../deliveries/delivery.dto';
+import { DeliverySignal } from '../deliveries/delivery-signal';
+import { newDelivery } from '../deliveries/new-delivery';
+import { EndpointsRepository } from '../endpoints/endpoints.repository';
+import { EventDto, ListEventsQuery, PublishEventDto } from './event.dto';
+import { WebhookEvent } from './event.entity';
+import { presentEvent } from './event.presenter';
+import {
+  IDEMPOTENCY_KEY,
+  IDEMPOTENCY_WINDOW_MS,
+  publishRequestHash,
+  serializePayload,
+} from './event-payload';
+import { EventsRepository } from './events.repository';
+import { IdempotencyKey } from './idempotency-key.entity';
+
+type PublishOutcome = { kind: 'published'; event: WebhookEvent } | { kind: 'seen'; key: IdempotencyKey };
+
+/** Publishing events into the outbox, and reading them back. */
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly endpoints: EndpointsRepository,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly deliveryReads: DeliveriesService,
+    private readonly transactions: Transactions,
+    private readonly signal: DeliverySignal,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Stores the event, its idempotency key and one delivery per subscribed endpoint in ONE
+   * transaction; the caller hears 202 only after the commit, so an accepted event is never lost.
+   */
+  async publish(
+    caller: Caller,
+    input: PublishEventDto,
+    idempotencyKey: string | undefined,
+  ): Promise<EventDto> {
+    const tenantId = caller.tenantForWrite(input.tenant_id);
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw ApiProblem.invalidField('Idempotency-Key', 'must be 1–255 visible ASCII characters');
+    }
+    const requestHash = publishRequestHash({ tenantId, type: input.type, data: input.data });
+    let outcome: PublishOutcome;
+    try {
+      outcome = await this.transactions.run(async (manager): Promise<PublishOutcome> => {
+        const now = this.clock.now();
+        const event: WebhookEvent = {
+          id: newId('evt'),
+          tenantId,
+          type: input.type,
+          payload: '',
+          createdAt: now,
+        };
+        if (idempotencyKey !== undefined) {
+          const seen = await manager.findOneBy(IdempotencyKey, { tenantId, key: idempotencyKey });
+          if (seen && now.getTime() - seen.createdAt.getTime() < IDEMPOTENCY_WINDOW_MS)
+            return { kind: 'seen', key: seen };
+          if (seen) await manager.delete(IdempotencyKey, { tenantId, key: idempotencyKey });
+          // Inserted first: a concurrent publish with the same key collides here and re-reads below.
+          await manager.insert(IdempotencyKey, {
+            tenantId,
+            key: idempotencyKey,
+            requestHash,
+            eventId: event.id,
+            createdAt: now,
+          });
+        }
+        event.payload = serializePayload({ ...event, data: input.data });
+        await manager.insert(WebhookEvent, event);
+        const subscribers = await this.endpoints.subscribers(manager, tenantId, event.type);
+        await this.deliveries.insertMany(
+          manager,
+          subscribers.map((endpoint) => newDelivery(event, endpoint.id, 'event', now)),
+        );
+        return { kind: 'published', event };
+      });
+    } catch (error) {
+      if (idempotencyKey === undefined || !isUniqueViolation(error)) throw error;
+      const winner = await this.events.findIdempotencyKey(tenantId, idempotencyKey);
+      if (!winner) throw error;
+      outcome = { kind: 'seen', key: winner };
+    }
+    if (outcome.kind === 'published') {
+      this.signal.notify();
+      return presentEvent(outcome.event);
+    }
+    if (outcome.key.requestHash !== requestHash) {
+      throw ApiProblem.conflict(
+        'This Idempotency-Key was already used with a different request body in the last 24 hours.',
+        'idempotency-key-reused',
+      );
+    }
+    const first = await this.events.findById(outcome.key.eventId);
+    if (!first) throw new Error(`idempotency key points at missing event ${outcome.key.eventId}`);
+    return presentEvent(first);
+  }
+
+  async list(caller: Caller, query: ListEventsQuery): Promise<Page<EventDto>> {
+    const { limit, beforeId } = pageOf(query);
+    const rows = await this.events.list(
+      {
+        tenantId: caller.tenantForFilter(query.tenant_id),
+        type: query.type,
+        since: query.since === undefined ? undefined : new Date(query.since),
+        until: query.until === undefined ? undefined : new Date(query.until),
+      },
+      { beforeId, limit },
+    );
+    return toPage(rows, limit, presentEvent);
+  }
+
+  async get(caller: Caller, id: string): Promise<EventDto> {
+    return presentEvent(await this.visible(caller, id));
+  }
+
+  async deliveriesOf(caller: Caller, id: string, query: ListQuery): Promise<Page<DeliveryDto>> {
+    const event = await this.visible(caller, id);
+    return this.deliveryReads.listForEvent(event.id, query);
+  }
+
+  private async visible(caller: Caller, id: string): Promise<WebhookEvent> {
+    const event = isId(id, 'evt') ? await this.events.findById(id) : null;
+    if (!event || !caller.canSee(event.tenantId)) throw ApiProblem.notFound('event', id);
+    return event;
+  }
+}

@@ -1,0 +1,55 @@
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module';
+import { ApiProblem } from './common/problem';
+import { ProblemFilter } from './common/problem.filter';
+import { securityHeaders } from './common/security-headers';
+import { RequestValidationPipe } from './common/validation';
+import { AppConfig } from './config/config';
+import { mountApiReference } from './openapi/openapi';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+
+/** A write with a body must say it is JSON (an empty body is fine: optional bodies). */
+function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
+  const hasBody =
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (
+    WRITE_METHODS.has(request.method) &&
+    hasBody &&
+    !JSON_TYPE.test(request.headers['content-type'] ?? '')
+  ) {
+    next(new ApiProblem(415, 'Send the body as JSON with `Content-Type: application/json`.'));
+    return;
+  }
+  next();
+}
+
+/**
+ * The Nest application with everything the HTTP surface needs (body limit, problem+json errors,
+ * validation, security headers, API reference), not yet listening. main.ts, the e2e harness and the
+ * OpenAPI writer all build it here, so they serve exactly the same thing.
+ */
+export async function createHttpApp(
+  config: AppConfig,
+  options: { logger?: boolean } = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    abortOnError: false,
+    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+  });
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.use(requireJsonBody);
+  app.useBodyParser('json', {
+    limit: config.maxPayloadBytes,
+    type: ['application/json', 'application/*+json'],
+  });
+  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalPipes(new RequestValidationPipe());
+  if (config.role !== 'worker') mountApiReference(app);
+  return app;
+}
