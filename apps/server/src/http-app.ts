@@ -1,3 +1,4 @@
+import { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NextFunction, Request, Response } from 'express';
@@ -34,12 +35,12 @@ function requireJsonBody(request: Request, _response: Response, next: NextFuncti
  */
 export async function createHttpApp(
   config: AppConfig,
-  options: { logger?: boolean } = {},
+  options: { logger?: LoggerService | LogLevel[] | false } = {},
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     abortOnError: false,
-    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+    logger: options.logger ?? ['warn', 'error'],
   });
   app.disable('x-powered-by');
   app.use(securityHeaders);

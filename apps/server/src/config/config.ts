@@ -179,7 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   const requestTimeoutMs = duration('WEBHOOKS_REQUEST_TIMEOUT', '15s');
   const disableAfterMs = duration('WEBHOOKS_DISABLE_AFTER', '5d');
   const disableMinFailures = integer('WEBHOOKS_DISABLE_MIN_FAILURES', 10, 1, 1_000_000);
-  const maxPayloadBytes = integer('WEBHOOKS_MAX_PAYLOAD_BYTES', 262_144, 1_024, 16 * 1024 * 1024);
+  // Capped below MySQL MEDIUMTEXT (16 MiB), which holds the stored payload.
+  const maxPayloadBytes = integer('WEBHOOKS_MAX_PAYLOAD_BYTES', 262_144, 1_024, 10 * 1024 * 1024);
   const allowPrivateTargets = boolean('WEBHOOKS_ALLOW_PRIVATE_TARGETS', !production);
   const allowInsecureHttp = boolean('WEBHOOKS_ALLOW_INSECURE_HTTP', false);
   const userAgent = read('WEBHOOKS_USER_AGENT') ?? 'Acme-Webhooks/1.0';
