@@ -1,0 +1,144 @@
+import { segment } from '../api-client.js';
+import { type Command, PAGING_OPTIONS } from '../command.js';
+import { UsageError } from '../errors.js';
+import { stringOption } from '../options.js';
+import { formatTime } from '../output.js';
+import type { Attempt, Delivery, Page } from '../types.js';
+import { ATTEMPT_COLUMNS, attemptResult, DELIVERY_COLUMNS } from './columns.js';
+import { fetchList, printNextPage } from './paging.js';
+
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'dead', 'cancelled'];
+
+export function statusOption(value: string | undefined): string | undefined {
+  if (value !== undefined && !DELIVERY_STATUSES.includes(value)) {
+    throw new UsageError(`--status must be one of ${DELIVERY_STATUSES.join(', ')}; got "${value}"`);
+  }
+  return value;
+}
+
+const DELIVERY_FIELDS = [
+  'id',
+  'status',
+  'attempts',
+  'last_status_code',
+  'last_error',
+  'last_attempt_at',
+  'next_attempt_at',
+  'trigger',
+  'event_id',
+  'endpoint_id',
+  'tenant_id',
+  'created_at',
+  'updated_at',
+];
+
+const list: Command = {
+  name: 'deliveries list',
+  summary: 'list deliveries, newest first (--status dead is the dead-letter queue)',
+  usage: '[--status <status>] [--endpoint <wh_id>] [--event <evt_id>] [--tenant <id>] [paging]',
+  args: 0,
+  options: {
+    status: { type: 'string', value: '<status>', description: DELIVERY_STATUSES.join(' | ') },
+    endpoint: { type: 'string', value: '<wh_id>', description: 'only deliveries to this endpoint' },
+    event: { type: 'string', value: '<evt_id>', description: 'only deliveries of this event' },
+    tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
+    ...PAGING_OPTIONS,
+  },
+  examples: [
+    'acme-webhooks deliveries list --status dead',
+    'acme-webhooks deliveries list --endpoint wh_123 --limit 20',
+    'acme-webhooks deliveries list --event evt_123 --json',
+  ],
+  async run(ctx) {
+    const page = await fetchList<Delivery>(ctx, '/deliveries', {
+      status: statusOption(stringOption(ctx.values, 'status')),
+      endpoint_id: stringOption(ctx.values, 'endpoint'),
+      event_id: stringOption(ctx.values, 'event'),
+      tenant_id: stringOption(ctx.values, 'tenant'),
+    });
+    ctx.out.result(page, () => {
+      ctx.out.table(page.data, DELIVERY_COLUMNS, 'No deliveries.');
+      printNextPage(ctx, page, 'deliveries list');
+    });
+    return 0;
+  },
+};
+
+const get: Command = {
+  name: 'deliveries get',
+  summary: 'show one delivery',
+  usage: '<dlv_id>',
+  args: 1,
+  options: {},
+  examples: ['acme-webhooks deliveries get dlv_123'],
+  async run(ctx) {
+    const delivery = await ctx.api().get<Delivery>(`/deliveries/${segment(ctx.positionals[0] ?? '')}`);
+    ctx.out.result(delivery, () => ctx.out.record(delivery, DELIVERY_FIELDS));
+    return 0;
+  },
+};
+
+function printAttemptDetail(ctx: Parameters<Command['run']>[0], attempt: Attempt): void {
+  ctx.out.line(
+    `#${attempt.attempt_number} ${attempt.id} (${attempt.trigger}) ${formatTime(attempt.started_at)}: ${attemptResult(attempt)}`,
+  );
+  ctx.out.line(`  POST ${attempt.request.url}`);
+  for (const [name, value] of Object.entries(attempt.request.headers ?? {}))
+    ctx.out.line(`  > ${name}: ${value}`);
+  if (attempt.response) {
+    ctx.out.line(`  < ${attempt.response.status}`);
+    for (const [name, value] of Object.entries(attempt.response.headers ?? {}))
+      ctx.out.line(`  < ${name}: ${value}`);
+    if (attempt.response.body) {
+      ctx.out.line(`  ${attempt.response.body}${attempt.response.body_truncated ? ' …(truncated)' : ''}`);
+    }
+  }
+}
+
+const attempts: Command = {
+  name: 'deliveries attempts',
+  summary: 'list the attempts of a delivery, in order',
+  usage: '<dlv_id> [--verbose]',
+  args: 1,
+  options: {
+    verbose: { type: 'boolean', short: 'v', description: 'show request and response headers and bodies' },
+  },
+  examples: ['acme-webhooks deliveries attempts dlv_123', 'acme-webhooks deliveries attempts dlv_123 -v'],
+  async run(ctx) {
+    const page = await ctx
+      .api()
+      .get<Page<Attempt> | Attempt[]>(`/deliveries/${segment(ctx.positionals[0] ?? '')}/attempts`);
+    const rows = Array.isArray(page) ? page : page.data;
+    ctx.out.result(page, () => {
+      if (!ctx.values.verbose) return ctx.out.table(rows, ATTEMPT_COLUMNS, 'No attempts yet.');
+      if (rows.length === 0) return ctx.out.line('No attempts yet.');
+      rows.forEach((attempt, i) => {
+        if (i > 0) ctx.out.line();
+        printAttemptDetail(ctx, attempt);
+      });
+    });
+    return 0;
+  },
+};
+
+const retry: Command = {
+  name: 'deliveries retry',
+  summary: 'attempt a dead delivery once more now, or bring a retrying one forward',
+  usage: '<dlv_id>',
+  args: 1,
+  options: {},
+  examples: ['acme-webhooks deliveries retry dlv_123'],
+  notes:
+    'A dead delivery that fails again stays dead. Succeeded or cancelled deliveries cannot be retried (409).',
+  async run(ctx) {
+    const id = ctx.positionals[0] ?? '';
+    const result = await ctx.api().post<Delivery | undefined>(`/deliveries/${segment(id)}/retry`);
+    ctx.out.result(result ?? { id, retried: true }, () => {
+      ctx.out.line(`Retry of ${id} requested${result?.status ? `; status now ${result.status}` : ''}.`);
+      ctx.out.line(`See the outcome: acme-webhooks deliveries attempts ${id}`);
+    });
+    return 0;
+  },
+};
+
+export const deliveryCommands: Command[] = [list, get, attempts, retry];

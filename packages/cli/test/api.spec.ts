@@ -1,0 +1,386 @@
+/**
+ * The CLI against a stand-in HTTP server on loopback that answers in the shapes of CONTRACT §3.
+ * This pins what the CLI sends and how it renders answers and errors; server.e2e.spec.ts runs the
+ * same commands against the real server.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../src/index.js';
+import { expectOneLine, runBin } from './bin.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+type Handler = (req: Seen) => { status: number; body?: unknown; type?: string };
+
+const KEY = 'test-key';
+let server: Server;
+let base: string;
+let seen: Seen[] = [];
+let routes: Record<string, Handler> = {};
+
+const endpoint = {
+  id: 'wh_1',
+  url: 'http://127.0.0.1:4000/hooks',
+  events: ['invoice.*'],
+  description: null,
+  tenant_id: 'default',
+  status: 'enabled',
+  disabled_reason: null,
+  headers: {},
+  metadata: {},
+  max_concurrency: 10,
+  rate_limit_per_second: null,
+  created_at: '2025-01-13T12:35:00.000Z',
+  updated_at: '2025-01-13T12:35:00.000Z',
+};
+
+function delivery(id: string, status: string, attempts = 0, code: number | null = null) {
+  return {
+    id,
+    event_id: 'evt_1',
+    endpoint_id: 'wh_1',
+    tenant_id: 'default',
+    status,
+    attempts,
+    next_attempt_at: null,
+    last_attempt_at: null,
+    last_status_code: code,
+    last_error: code && code >= 300 ? 'http_status' : null,
+    trigger: 'event',
+    created_at: '2025-01-13T12:35:00.000Z',
+    updated_at: '2025-01-13T12:35:01.000Z',
+  };
+}
+
+function answer(res: ServerResponse, status: number, body: unknown, type = 'application/json') {
+  if (body === undefined) return res.writeHead(status).end();
+  res.writeHead(status, { 'content-type': type });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    const request: Seen = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: text ? JSON.parse(text) : undefined,
+    };
+    seen.push(request);
+    if (req.headers.authorization !== `Bearer ${KEY}`) {
+      return answer(
+        res,
+        401,
+        { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'bad key' },
+        'application/problem+json',
+      );
+    }
+    const path = request.url.split('?')[0] ?? '';
+    const handler = routes[`${request.method} ${path}`];
+    if (!handler) {
+      return answer(
+        res,
+        404,
+        { title: 'Not Found', status: 404, detail: `no ${path}` },
+        'application/problem+json',
+      );
+    }
+    const result = handler(request);
+    answer(res, result.status, result.body, result.type);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  seen = [];
+  routes = {};
+});
+
+const env = () => ({ ACME_WEBHOOKS_URL: base, ACME_WEBHOOKS_API_KEY: KEY });
+
+describe('requests the CLI sends', () => {
+  it('endpoints create posts the contract body and shows the secret', async () => {
+    routes['POST /webhook-endpoints'] = () => ({ status: 201, body: { ...endpoint, secret: 'whsec_abc' } });
+    const { code, stdout } = await runBin(
+      [
+        'endpoints',
+        'create',
+        'http://127.0.0.1:4000/hooks',
+        '--events',
+        'invoice.*, order.paid',
+        '--header',
+        'X-Env: staging',
+        '--metadata',
+        '{"team":"billing"}',
+        '--max-concurrency',
+        '5',
+        '--tenant',
+        'acme',
+      ],
+      { env: env() },
+    );
+    expect(code).toBe(0);
+    expect(seen[0]).toMatchObject({
+      method: 'POST',
+      url: '/webhook-endpoints',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: {
+        url: 'http://127.0.0.1:4000/hooks',
+        events: ['invoice.*', 'order.paid'],
+        headers: { 'X-Env': 'staging' },
+        metadata: { team: 'billing' },
+        max_concurrency: 5,
+        tenant_id: 'acme',
+      },
+    });
+    expect(stdout).toContain('Created endpoint wh_1');
+    expect(stdout).toContain('Signing secret: whsec_abc');
+  });
+
+  it('events send passes the Idempotency-Key header and --data @file', async () => {
+    routes['POST /events'] = (req) => ({
+      status: 202,
+      body: {
+        id: 'evt_1',
+        type: 'invoice.paid',
+        tenant_id: 'default',
+        created_at: endpoint.created_at,
+        data: req.body,
+      },
+    });
+    const { code, stdout } = await runBin(
+      ['events', 'send', 'invoice.paid', '--data', '{"amount":4900}', '--idempotency-key', 'k-1', '--json'],
+      { env: env() },
+    );
+    expect(code).toBe(0);
+    expect(seen[0]?.headers['idempotency-key']).toBe('k-1');
+    expect(seen[0]?.body).toEqual({ type: 'invoice.paid', data: { amount: 4900 } });
+    expect(JSON.parse(stdout)).toMatchObject({ id: 'evt_1' });
+  });
+
+  it('lists pass filters and paging as query parameters, and --all follows next_cursor', async () => {
+    routes['GET /deliveries'] = (req) => {
+      const cursor = new URL(req.url, base).searchParams.get('cursor');
+      return cursor
+        ? { status: 200, body: { data: [delivery('dlv_2', 'dead', 9, 500)], next_cursor: null } }
+        : { status: 200, body: { data: [delivery('dlv_1', 'dead', 9, 500)], next_cursor: 'c2' } };
+    };
+    const { code, stdout } = await runBin(
+      ['deliveries', 'list', '--status', 'dead', '--endpoint', 'wh_1', '--limit', '1', '--all', '--json'],
+      { env: env() },
+    );
+    expect(code).toBe(0);
+    expect(seen.map((s) => s.url)).toEqual([
+      '/deliveries?status=dead&endpoint_id=wh_1&limit=1',
+      '/deliveries?status=dead&endpoint_id=wh_1&limit=1&cursor=c2',
+    ]);
+    expect(JSON.parse(stdout).data.map((d: { id: string }) => d.id)).toEqual(['dlv_1', 'dlv_2']);
+  });
+
+  it('prints a table and how to get the next page', async () => {
+    routes['GET /webhook-endpoints'] = () => ({
+      status: 200,
+      body: { data: [endpoint], next_cursor: 'abc' },
+    });
+    const { code, stdout } = await runBin(['endpoints', 'list'], { env: env() });
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        'ID    STATUS   TENANT   EVENTS     URL',
+        'wh_1  enabled  default  invoice.*  http://127.0.0.1:4000/hooks',
+        '',
+        'More: acme-webhooks endpoints list --cursor abc  (or --all)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('replay endpoint sends the window, types and dry_run', async () => {
+    routes['POST /webhook-endpoints/wh_1/replay'] = () => ({
+      status: 202,
+      body: { id: 'rpl_1', status: 'completed', matched: 3, enqueued: 0 },
+    });
+    const { code, stdout } = await runBin(
+      ['replay', 'endpoint', 'wh_1', '--since', '2025-01-13T00:00:00Z', '--types', 'invoice.*', '--dry-run'],
+      { env: env() },
+    );
+    expect(code).toBe(0);
+    expect(seen[0]?.body).toEqual({ since: '2025-01-13T00:00:00.000Z', types: ['invoice.*'], dry_run: true });
+    expect(stdout).toBe('Replay rpl_1: completed; 3 event(s) matched, 0 would enqueue\n');
+  });
+
+  it('--url and --api-key flags override the environment', async () => {
+    routes['GET /deliveries/dlv_1'] = () => ({ status: 200, body: delivery('dlv_1', 'succeeded', 1, 200) });
+    const { code } = await runBin(['deliveries', 'get', 'dlv_1', '--url', base, '--api-key', KEY], {
+      env: { ACME_WEBHOOKS_URL: 'http://127.0.0.1:9', ACME_WEBHOOKS_API_KEY: 'wrong' },
+    });
+    expect(code).toBe(0);
+  });
+});
+
+describe('failures are one line', () => {
+  it('a 400 problem shows the detail and every field error', async () => {
+    routes['POST /webhook-endpoints'] = () => ({
+      status: 400,
+      type: 'application/problem+json',
+      body: {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'The request body is invalid.',
+        errors: [
+          { field: 'url', message: 'must be an http(s) URL' },
+          { field: 'events', message: 'must not be empty' },
+        ],
+      },
+    });
+    const { code, stderr } = await runBin(['endpoints', 'create', 'nope', '--events', ','], { env: env() });
+    expect(code).toBe(1);
+    expect(expectOneLine(stderr)).toBe(
+      'acme-webhooks: invalid request (400 Bad Request): The request body is invalid.; url: must be an http(s) URL; events: must not be empty',
+    );
+  });
+
+  it('a bad key names ACME_WEBHOOKS_API_KEY; a missing one says so', async () => {
+    const bad = await runBin(['endpoints', 'list'], {
+      env: { ACME_WEBHOOKS_URL: base, ACME_WEBHOOKS_API_KEY: 'nope' },
+    });
+    expect(bad.code).toBe(1);
+    expect(expectOneLine(bad.stderr)).toBe(
+      `acme-webhooks: the API key was rejected by ${base} (401): check ACME_WEBHOOKS_API_KEY or --api-key`,
+    );
+    const missing = await runBin(['endpoints', 'list'], { env: { ACME_WEBHOOKS_URL: base } });
+    expect(expectOneLine(missing.stderr)).toContain('no API key given');
+    expect(missing.stderr).toContain('ACME_WEBHOOKS_API_KEY');
+  });
+
+  it('a 404 and a 409 show status, title and detail', async () => {
+    routes['POST /deliveries/dlv_9/retry'] = () => ({
+      status: 409,
+      type: 'application/problem+json',
+      body: { title: 'Conflict', status: 409, detail: 'delivery dlv_9 already succeeded' },
+    });
+    const conflict = await runBin(['deliveries', 'retry', 'dlv_9'], { env: env() });
+    expect(conflict.code).toBe(1);
+    expect(expectOneLine(conflict.stderr)).toBe(
+      'acme-webhooks: 409 Conflict: delivery dlv_9 already succeeded',
+    );
+    const missing = await runBin(['events', 'get', 'evt_nope'], { env: env() });
+    expect(expectOneLine(missing.stderr)).toBe('acme-webhooks: 404 Not Found: no /events/evt_nope');
+  });
+
+  it('a server that is down is named by its URL', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const { code, stdout, stderr } = await runBin(['events', 'list'], {
+      env: { ACME_WEBHOOKS_URL: url, ACME_WEBHOOKS_API_KEY: KEY },
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(expectOneLine(stderr)).toBe(
+      `acme-webhooks: cannot reach the Acme Webhooks server at ${url} (connection refused); is it running? Set ACME_WEBHOOKS_URL or --url`,
+    );
+  });
+
+  it('an answer that is not the API is reported, not parsed', async () => {
+    routes['GET /events'] = () => ({ status: 200, body: '<html>hello</html>', type: 'text/html' });
+    const { code, stderr } = await runBin(['events', 'list'], { env: env() });
+    expect(code).toBe(1);
+    expect(expectOneLine(stderr)).toContain('not JSON');
+  });
+
+  it('a bad server URL is one line', async () => {
+    const { code, stderr } = await runBin(['events', 'list'], {
+      env: { ACME_WEBHOOKS_URL: 'localhost:3000' },
+    });
+    expect(code).toBe(1);
+    expect(expectOneLine(stderr)).toContain('invalid server URL');
+  });
+});
+
+describe('tail', () => {
+  it('prints new deliveries and status transitions, then exits after --count', async () => {
+    let polls = 0;
+    routes['GET /deliveries'] = () => {
+      polls += 1;
+      // Poll 1 is the baseline (dlv_old is not printed); then dlv_a appears and moves on.
+      const pages = [
+        [delivery('dlv_old', 'succeeded', 1, 200)],
+        [delivery('dlv_a', 'pending'), delivery('dlv_old', 'succeeded', 1, 200)],
+        [delivery('dlv_a', 'retrying', 1, 500), delivery('dlv_old', 'succeeded', 1, 200)],
+        [delivery('dlv_a', 'succeeded', 2, 200), delivery('dlv_old', 'succeeded', 1, 200)],
+      ];
+      return { status: 200, body: { data: pages[Math.min(polls - 1, pages.length - 1)], next_cursor: null } };
+    };
+    const { code, stdout, stderr } = await runBin(
+      ['tail', '--interval', '100ms', '--count', '3', '--timeout', '5s'],
+      {
+        env: env(),
+      },
+    );
+    expect(code).toBe(0);
+    expect(stderr).toBe(`Tailing deliveries on ${base} (Ctrl-C to stop)…\n`);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/dlv_a {2}pending {4}\(new\) {2}attempts=0 last=- /);
+    expect(lines[1]).toMatch(/dlv_a {2}retrying {3}\(was pending\) {2}attempts=1 last=500 /);
+    expect(lines[2]).toMatch(/dlv_a {2}succeeded {2}\(was retrying\) {2}attempts=2 last=200 /);
+  });
+
+  it('--json prints one JSON object per line; --timeout short of --count exits 1', async () => {
+    let polls = 0;
+    routes['GET /deliveries'] = () => {
+      polls += 1;
+      return {
+        status: 200,
+        body: { data: polls > 1 ? [delivery('dlv_b', 'dead', 9, 500)] : [], next_cursor: null },
+      };
+    };
+    const { code, stdout, stderr } = await runBin(
+      ['tail', '--interval', '100ms', '--count', '2', '--timeout', '1s', '--json'],
+      { env: env() },
+    );
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({
+      change: 'new',
+      previous_status: null,
+      delivery: { id: 'dlv_b' },
+    });
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(
+      'acme-webhooks: tail stopped after --timeout with 1 of 2 update(s)',
+    );
+  });
+
+  it('stops cleanly with exit 0 when interrupted (in-process run with an AbortSignal)', async () => {
+    routes['GET /deliveries'] = () => ({ status: 200, body: { data: [], next_cursor: null } });
+    const controller = new AbortController();
+    let out = '';
+    let err = '';
+    const running = run(['tail', '--interval', '100ms'], {
+      env: env(),
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s) },
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 300);
+    expect(await running).toBe(0);
+    expect(out).toBe('');
+    expect(err).toContain('Tailing deliveries');
+  });
+});
