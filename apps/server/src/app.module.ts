@@ -5,9 +5,11 @@ import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesApiModule } from './deliveries/deliveries-api.module';
+import { DispatchModule } from './dispatch/dispatch.module';
 import { EndpointsApiModule } from './endpoints/endpoints-api.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 /** The HTTP API: served when WEBHOOKS_ROLE is `api` or `all`. */
 const apiModules: Array<Type | DynamicModule> = [
@@ -23,7 +25,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // ── Worker modules ─────────────────────────────────────────────────────────────────────────
     // Run when WEBHOOKS_ROLE is `worker` or `all`: the dispatcher and scheduled jobs.
-    const workerModules: Array<Type | DynamicModule> = [];
+    const workerModules: Array<Type | DynamicModule> = [DispatchModule, MetricsModule];
     // ───────────────────────────────────────────────────────────────────────────────────────────
     const serveApi = config.role === 'api' || config.role === 'all';
     const runWorker = config.role === 'worker' || config.role === 'all';

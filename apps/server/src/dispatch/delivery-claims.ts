@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
+import { Endpoint } from '../endpoints/endpoint.entity';
+import { inDispatchTransaction, lockEndpoints } from './dispatch-transaction';
+import { allowedInFlight } from './endpoint-health';
+import { EndpointRateLimiter } from './rate-limiter';
+
+/** Deliveries still owed an attempt. */
+export const OPEN_STATUSES: DeliveryStatus[] = ['pending', 'retrying'];
+
+export interface ClaimRequest {
+  /** The lease owner written on each claimed row; the claim's proof of ownership. */
+  leaseToken: string;
+  limit: number;
+  now: Date;
+  leaseMs: number;
+  /** This process's per-endpoint rate limits; tokens are taken for what is claimed. */
+  rateLimiter?: EndpointRateLimiter;
+}
+
+/** A lease token unique to this process and claim: `<host>:<pid>:<random>:<n>` (≤ 64 chars). */
+export function leaseTokenFactory(): () => string {
+  const prefix = `${hostname().slice(0, 24)}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  let sequence = 0;
+  return () => `${prefix}:${(++sequence).toString(36)}`;
+}
+
+interface Candidate {
+  id: string;
+  endpointId: string;
+}
+
+/**
+ * Claims due deliveries (§ Dispatch in docs/architecture.md): due, open, no live lease, not a test
+ * delivery (those get exactly one attempt, by the route that made them). Per endpoint it never
+ * claims beyond the free part of its in-flight cap (`max_concurrency`, or one probe while the
+ * circuit is open), counting live leases of every worker, and it shares a batch round-robin between
+ * endpoints, so no endpoint's backlog can crowd out another's deliveries.
+ */
+@Injectable()
+export class DeliveryClaims {
+  constructor(private readonly dataSource: DataSource) {}
+
+  claimDueDeliveries(request: ClaimRequest): Promise<Delivery[]> {
+    if (request.limit <= 0) return Promise.resolve([]);
+    return inDispatchTransaction(this.dataSource, (manager) => this.claimIn(manager, request));
+  }
+
+  private async claimIn(manager: EntityManager, request: ClaimRequest): Promise<Delivery[]> {
+    const { now, limit } = request;
+    // 1. Endpoints already at their cap (or out of rate tokens here) stay out of the candidate windows.
+    const busy = await this.liveLeaseCounts(manager, now);
+    const busyEndpoints = busy.size > 0 ? await manager.findBy(Endpoint, { id: In([...busy.keys()]) }) : [];
+    const saturated = new Set<string>();
+    for (const endpoint of busyEndpoints) {
+      if ((busy.get(endpoint.id) ?? 0) >= allowedInFlight(endpoint)) saturated.add(endpoint.id);
+    }
+
+    // 2. Two windows, first attempts and retries, so neither can starve the other.
+    const window = Math.max(limit * 4, 100);
+    const [fresh, retries] = await Promise.all(
+      (['pending', 'retrying'] as const).map((status) =>
+        this.dueWindow(manager, status, now, window, saturated),
+      ),
+    );
+    const candidates = interleave(fresh!, retries!).filter(
+      (candidate) => (request.rateLimiter?.msUntilAllowed(candidate.endpointId, now.getTime()) ?? 0) === 0,
+    );
+    if (candidates.length === 0) return [];
+
+    // 3. Lock the endpoints, then count their live leases again: now nobody else can add to them.
+    const endpointIds = [...new Set(candidates.map((candidate) => candidate.endpointId))].sort();
+    const endpoints = new Map((await lockEndpoints(manager, endpointIds)).map((e) => [e.id, e]));
+    const inFlight = await this.liveLeaseCounts(manager, now, endpointIds);
+
+    // 4. Deliveries of a deleted or disabled endpoint are settled here instead of attempted.
+    const cancelled: string[] = [];
+    const dead: string[] = [];
+    const byEndpoint = new Map<string, string[]>();
+    for (const candidate of candidates) {
+      const endpoint = endpoints.get(candidate.endpointId);
+      if (!endpoint || endpoint.deletedAt !== null) cancelled.push(candidate.id);
+      else if (endpoint.status !== 'enabled') dead.push(candidate.id);
+      else byEndpoint.set(endpoint.id, [...(byEndpoint.get(endpoint.id) ?? []), candidate.id]);
+    }
+    await this.settle(manager, cancelled, 'cancelled', now);
+    await this.settle(manager, dead, 'dead', now);
+
+    // 5. Round-robin over endpoints, each up to its free slots and rate tokens.
+    const chosen: string[] = [];
+    const free = new Map<string, number>();
+    for (const [endpointId] of byEndpoint) {
+      const endpoint = endpoints.get(endpointId)!;
+      free.set(endpointId, Math.max(0, allowedInFlight(endpoint) - (inFlight.get(endpointId) ?? 0)));
+    }
+    let progress = true;
+    while (chosen.length < limit && progress) {
+      progress = false;
+      for (const [endpointId, queue] of byEndpoint) {
+        if (chosen.length >= limit) break;
+        if (queue.length === 0 || (free.get(endpointId) ?? 0) <= 0) continue;
+        const endpoint = endpoints.get(endpointId)!;
+        if (
+          request.rateLimiter &&
+          request.rateLimiter.take(endpointId, endpoint.rateLimitPerSecond, 1, now.getTime()) < 1
+        ) {
+          free.set(endpointId, 0);
+          continue;
+        }
+        chosen.push(queue.shift()!);
+        free.set(endpointId, free.get(endpointId)! - 1);
+        progress = true;
+      }
+    }
+    if (chosen.length === 0) return [];
+
+    // 6. Lease them; the conditions repeat the claim rule, so a row claimed meanwhile is not taken twice.
+    const leaseExpiresAt = new Date(now.getTime() + request.leaseMs);
+    await manager
+      .createQueryBuilder()
+      .update(Delivery)
+      .set({ leaseOwner: request.leaseToken, leaseExpiresAt })
+      .where({ id: In(chosen), status: In(OPEN_STATUSES) })
+      .andWhere('(lease_expires_at IS NULL OR lease_expires_at <= :now)', { now })
+      .execute();
+    const claimed = await manager.findBy(Delivery, { id: In(chosen), leaseOwner: request.leaseToken });
+    const order = new Map(chosen.map((id, index) => [id, index]));
+    return claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  }
+
+  /**
+   * Leases one delivery for a manual or test attempt, under its endpoint's lock. Null when it is
+   * leased by someone else right now.
+   */
+  async leaseOne(
+    deliveryId: string,
+    request: Omit<ClaimRequest, 'limit' | 'rateLimiter'>,
+  ): Promise<Delivery | null> {
+    return inDispatchTransaction(this.dataSource, async (manager) => {
+      const delivery = await manager.findOneBy(Delivery, { id: deliveryId });
+      if (!delivery) return null;
+      await lockEndpoints(manager, [delivery.endpointId]);
+      const result = await manager
+        .createQueryBuilder()
+        .update(Delivery)
+        .set({
+          leaseOwner: request.leaseToken,
+          leaseExpiresAt: new Date(request.now.getTime() + request.leaseMs),
+        })
+        .where({ id: deliveryId })
+        .andWhere('(lease_expires_at IS NULL OR lease_expires_at <= :now)', { now: request.now })
+        .execute();
+      if (!result.affected) return null;
+      return manager.findOneBy(Delivery, { id: deliveryId });
+    });
+  }
+
+  /** Gives leases back (shutdown before an attempt started): the deliveries are due again at once. */
+  async releaseLeases(ids: readonly string[], leaseToken: string): Promise<void> {
+    if (ids.length === 0) return;
+    await inDispatchTransaction(this.dataSource, (manager) =>
+      manager.update(
+        Delivery,
+        { id: In([...ids]), leaseOwner: leaseToken },
+        { leaseOwner: null, leaseExpiresAt: null },
+      ),
+    );
+  }
+
+  private async liveLeaseCounts(
+    manager: EntityManager,
+    now: Date,
+    endpointIds?: string[],
+  ): Promise<Map<string, number>> {
+    const query = manager
+      .createQueryBuilder(Delivery, 'd')
+      .select('d.endpointId', 'endpointId')
+      .addSelect('COUNT(*)', 'n')
+      .where({ status: In(OPEN_STATUSES) })
+      .andWhere('d.leaseExpiresAt > :now', { now })
+      .groupBy('d.endpointId');
+    if (endpointIds) query.andWhere({ endpointId: In(endpointIds) });
+    const rows = await query.getRawMany<{ endpointId: string; n: string | number }>();
+    return new Map(rows.map((row) => [row.endpointId, Number(row.n)]));
+  }
+
+  private dueWindow(
+    manager: EntityManager,
+    status: DeliveryStatus,
+    now: Date,
+    window: number,
+    saturated: Set<string>,
+  ): Promise<Candidate[]> {
+    const query = manager
+      .createQueryBuilder(Delivery, 'd')
+      .select('d.id', 'id')
+      .addSelect('d.endpointId', 'endpointId')
+      .where('d.status = :status', { status })
+      .andWhere('d.nextAttemptAt <= :now', { now })
+      .andWhere('(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)', { now })
+      .andWhere("d.trigger <> 'test'")
+      .orderBy('d.nextAttemptAt', 'ASC')
+      .addOrderBy('d.id', 'ASC')
+      .limit(window);
+    if (saturated.size > 0)
+      query.andWhere('d.endpointId NOT IN (:...saturated)', { saturated: [...saturated] });
+    return query.getRawMany<Candidate>();
+  }
+
+  private async settle(manager: EntityManager, ids: string[], status: 'cancelled' | 'dead', now: Date) {
+    if (ids.length === 0) return;
+    await manager.update(
+      Delivery,
+      { id: In(ids), status: In(OPEN_STATUSES) },
+      { status, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
+    );
+  }
+}
+
+function interleave<T>(a: T[], b: T[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) out.push(a[i]!);
+    if (i < b.length) out.push(b[i]!);
+  }
+  return out;
+}

@@ -1,0 +1,199 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Clock } from '../common/clock';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { Delivery } from '../deliveries/delivery.entity';
+import { DeliverySignal } from '../deliveries/delivery-signal';
+import { AttemptRecorder } from './attempt-recorder';
+import { DeliveryAttempter } from './delivery-attempter';
+import { DeliveryClaims, leaseTokenFactory } from './delivery-claims';
+import { EndpointRateLimiter } from './rate-limiter';
+
+/** Attempts one worker process runs at once (over all endpoints). */
+export const MAX_IN_FLIGHT_PER_WORKER = 64;
+/** Deliveries claimed per round trip. */
+const CLAIM_BATCH = 32;
+/** Safety net for what no local signal announces: other processes' publishes, expired leases. */
+export const POLL_INTERVAL_MS = 500;
+/** How often the disable rule is applied to endpoints that are not being attempted. */
+const DISABLE_SWEEP_INTERVAL_MS = 30_000;
+/** Extra time, beyond the request timeout, that shutdown waits for in-flight attempts. */
+const DRAIN_MARGIN_MS = 5_000;
+
+/**
+ * The worker's loop: claim due deliveries, attempt them concurrently, repeat. It wakes at once on a
+ * local publish (DeliverySignal), when an attempt finishes (a slot or an endpoint's cap freed up), at
+ * the next retry this process scheduled, and on a short poll for everything else. Wakes coalesce:
+ * at most one claim round runs at a time, and one more is queued if a wake arrives meanwhile.
+ */
+@Injectable()
+export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Dispatcher');
+  private readonly nextLeaseToken = leaseTokenFactory();
+  private readonly rateLimiter = new EndpointRateLimiter();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private claiming = false;
+  private wakeRequested = false;
+  private stopping = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private retryTimer: { at: number; timer: NodeJS.Timeout } | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private lastClaimError = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly claims: DeliveryClaims,
+    private readonly attempter: DeliveryAttempter,
+    private readonly recorder: AttemptRecorder,
+    private readonly signal: DeliverySignal,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.signal.subscribe(() => this.wake());
+    this.setPollInterval(POLL_INTERVAL_MS);
+    this.sweepTimer = setInterval(() => void this.sweepFailingEndpoints(), DISABLE_SWEEP_INTERVAL_MS);
+    this.wake();
+  }
+
+  /**
+   * Changes (or, with null, stops) the safety-net poll. Tests stop it to show that a publish alone
+   * wakes the dispatcher; operators never need it.
+   */
+  setPollInterval(ms: number | null): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = ms === null || this.stopping ? undefined : setInterval(() => this.wake(), ms);
+  }
+
+  /** Attempts running in this process now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Asks for a claim round soon; coalesces with one already running. */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.claiming) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.claiming = true;
+    setImmediate(() => void this.claimRounds());
+  }
+
+  private async claimRounds(): Promise<void> {
+    try {
+      do {
+        this.wakeRequested = false;
+        const limit = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT_PER_WORKER - this.inFlight.size);
+        if (limit <= 0) break;
+        const leaseToken = this.nextLeaseToken();
+        const claimed = await this.claims.claimDueDeliveries({
+          leaseToken,
+          limit,
+          now: this.clock.now(),
+          leaseMs: this.attempter.leaseMs,
+          rateLimiter: this.rateLimiter,
+        });
+        if (this.stopping) {
+          await this.claims.releaseLeases(
+            claimed.map((delivery) => delivery.id),
+            leaseToken,
+          );
+          return;
+        }
+        for (const delivery of claimed) this.start(delivery, leaseToken);
+        // A full batch: more may be due right now.
+        if (claimed.length === limit) this.wakeRequested = true;
+      } while (this.wakeRequested && !this.stopping);
+    } catch (error) {
+      const now = Date.now();
+      if (now - this.lastClaimError > 10_000) {
+        this.lastClaimError = now;
+        this.logger.error(`claiming deliveries failed: ${(error as Error).message}`);
+      }
+    } finally {
+      this.claiming = false;
+    }
+    if (this.wakeRequested && !this.stopping) this.wake();
+  }
+
+  private start(delivery: Delivery, leaseToken: string): void {
+    const run = this.attempter
+      .attemptLeased(delivery, leaseToken, { trigger: 'scheduled', retryOnFailure: true })
+      .then((recorded) => {
+        const next = recorded?.delivery.nextAttemptAt;
+        if (next) this.wakeAt(next);
+      })
+      .catch((error: Error) => {
+        // The lease expires and another round retries it: at-least-once, never lost.
+        this.logger.error(`attempt of ${delivery.id} failed to complete: ${error.message}`);
+      })
+      .finally(() => {
+        this.inFlight.delete(delivery.id);
+        this.wake();
+      });
+    this.inFlight.set(delivery.id, run);
+  }
+
+  /** A retry this process scheduled: be awake for it rather than up to a poll interval late. */
+  private wakeAt(at: Date): void {
+    const when = at.getTime();
+    const delay = when - this.clock.now().getTime();
+    if (this.stopping) return;
+    if (this.retryTimer && this.retryTimer.at <= when) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
+    this.retryTimer = {
+      at: when,
+      timer: setTimeout(() => {
+        this.retryTimer = undefined;
+        this.wake();
+      }, Math.max(0, delay) + 2),
+    };
+  }
+
+  private async sweepFailingEndpoints(): Promise<void> {
+    try {
+      const disabled = await this.recorder.disableFailingEndpoints(this.clock.now());
+      for (const id of disabled) this.logger.warn(`endpoint ${id} disabled (failing)`);
+    } catch (error) {
+      this.logger.error(`disable sweep failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** SIGTERM: stop claiming, let in-flight attempts finish (bounded), then let the app close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.unsubscribe?.();
+    clearInterval(this.pollTimer);
+    clearInterval(this.sweepTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
+    const deadline = this.config.requestTimeoutMs + DRAIN_MARGIN_MS;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      (async () => {
+        // A claim round may still be adding work; wait until it is done, then for every attempt.
+        while (this.claiming || this.inFlight.size > 0) {
+          if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+          else await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, deadline);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (this.inFlight.size > 0) {
+      this.logger.warn(
+        `${this.inFlight.size} attempt(s) still running at shutdown; their leases will expire`,
+      );
+    }
+  }
+}
