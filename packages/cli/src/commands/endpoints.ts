@@ -212,7 +212,8 @@ const rotateSecret: Command = {
       .post<{ secret: string }>(`/webhook-endpoints/${segment(id)}/rotate-secret`, body);
     ctx.out.result(result, () => {
       ctx.out.line(`New signing secret for ${id}: ${result.secret}`);
-      const grace = graceMs === undefined ? '24h (server default)' : `${Math.round(graceMs / 1000)}s`;
+      const grace =
+        graceMs === undefined ? '24h (the server default)' : stringOption(ctx.values, 'grace-period');
       ctx.out.line(
         graceMs === 0
           ? 'The old secret is no longer used.'
