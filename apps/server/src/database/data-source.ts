@@ -15,7 +15,8 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // Failed queries surface as errors where they happen; TypeORM's own log would print parameters.
+    logging: false,
   } satisfies Partial<DataSourceOptions>;
   const location = parseDatabaseUrl(databaseUrl);
   if (location.dialect === 'sqlite') {

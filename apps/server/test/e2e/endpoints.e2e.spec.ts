@@ -5,7 +5,8 @@ import { describeEachDatabase, startServer, type TestServer } from '../support/s
 describeEachDatabase('webhook endpoints', (db) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ database: db });
+    // API only: no dispatcher touching the deliveries these tests inspect.
+    server = await startServer({ database: db, env: { WEBHOOKS_ROLE: 'api' } });
   });
   afterAll(() => server?.close());
 
@@ -307,7 +308,7 @@ describeEachDatabase('webhook endpoints', (db) => {
 
 describe('endpoint URL policy in production', () => {
   it('refuses http:// and private addresses when NODE_ENV=production', async () => {
-    const server = await startServer({ env: { NODE_ENV: 'production' } });
+    const server = await startServer({ env: { NODE_ENV: 'production', WEBHOOKS_ROLE: 'api' } });
     try {
       for (const url of ['http://example.com/hook', 'https://127.0.0.1/hook', 'https://10.1.2.3/hook']) {
         const response = await call(server, 'POST', '/webhook-endpoints', { body: { url, events: ['*'] } });

@@ -1,4 +1,3 @@
-import type { TestProject } from 'vitest/node';
 import { mysqlProblem } from './mysql';
 
 declare module 'vitest' {
@@ -8,6 +7,9 @@ declare module 'vitest' {
   }
 }
 
-export default async function setup(project: TestProject): Promise<void> {
+/** Vitest globalSetup: checks MySQL once per run and hands the answer to every test file. */
+export default async function setup(project: {
+  provide(key: 'mysqlProblem', value: string | null): void;
+}): Promise<void> {
   project.provide('mysqlProblem', await mysqlProblem());
 }

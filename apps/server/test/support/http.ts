@@ -1,5 +1,6 @@
 import type { TestServer } from './server';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies field by field
 export interface JsonResponse<T = any> {
   status: number;
   headers: Headers;
@@ -7,6 +8,7 @@ export interface JsonResponse<T = any> {
 }
 
 /** A small fetch wrapper: JSON in and out, the admin key unless `key` says otherwise (null = none). */
+// biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies field by field
 export async function call<T = any>(
   server: Pick<TestServer, 'url' | 'apiKey'>,
   method: string,

@@ -1,0 +1,100 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const serverRoot = resolve(__dirname, '../..');
+const mainJs = join(serverRoot, 'dist/main.js');
+
+function run(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [mainJs], {
+    cwd: serverRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('node dist/main.js', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'acme-main-'));
+  beforeAll(() => {
+    // `npm test` through turbo builds first; a bare `vitest run` on a fresh clone builds here.
+    if (!existsSync(mainJs)) execFileSync('npm', ['run', 'build'], { cwd: serverRoot, stdio: 'ignore' });
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('starts on SQLite, prints the banner with the generated admin key, and serves /healthz', async () => {
+    const server = run({
+      DATABASE_URL: `sqlite:${join(dir, 'webhooks.sqlite')}`,
+      PORT: '0',
+      WEBHOOKS_ROLE: 'api',
+    });
+    try {
+      await waitFor(() => /docs\s+http/.test(server.output()) || server.child.exitCode !== null, 20_000);
+      const output = server.output();
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      expect(url, output).toBeDefined();
+      expect(output).toContain('database  sqlite:');
+      expect(output).toContain('role      api');
+      const keyFile = join(dir, 'admin-api-key');
+      const key = readFileSync(keyFile, 'utf8').trim();
+      expect(output).toContain(`admin key ${key} (generated, saved in ${keyFile})`);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(output).toContain(`${url}/docs`);
+
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      const authed = await fetch(`${url}/webhook-endpoints`, { headers: { authorization: `Bearer ${key}` } });
+      expect(authed.status).toBe(200);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+
+    // Second start: the same key, read from the data folder, not printed again.
+    const again = run({
+      DATABASE_URL: `sqlite:${join(dir, 'webhooks.sqlite')}`,
+      PORT: '0',
+      WEBHOOKS_ROLE: 'api',
+    });
+    try {
+      await waitFor(() => /docs\s+http/.test(again.output()) || again.child.exitCode !== null, 20_000);
+      expect(again.output()).toContain(`admin key in ${join(dir, 'admin-api-key')}`);
+      expect(again.output()).not.toContain(readFileSync(join(dir, 'admin-api-key'), 'utf8').trim());
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exited;
+    }
+  });
+
+  it('a bad environment stops start-up with one line and exit code 1', async () => {
+    const server = run({ DATABASE_URL: 'postgres://nope', PORT: 'eighty', NODE_ENV: 'production' });
+    const code = await server.exited;
+    expect(code).toBe(1);
+    const lines = server.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: /);
+    for (const name of ['DATABASE_URL', 'PORT', 'WEBHOOKS_ENCRYPTION_KEY']) expect(lines[0]).toContain(name);
+  });
+});
