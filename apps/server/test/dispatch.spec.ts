@@ -189,7 +189,7 @@ describeEachDatabase('delivery engine', (db) => {
     receiver.on(target.path, (_req, n) => (n === 1 ? 'hang' : { status: 200 }));
     const event = await publish(target.tenant);
     const delivery = await waitForDelivery(event.id, 'succeeded');
-    const [attempt] = await attemptsOf(delivery.id);
+    const attempt = (await attemptsOf(delivery.id))[0]!;
     expect(attempt.error).toMatchObject({ code: 'timeout' });
     expect(attempt.response).toBeNull();
     expect(attempt.duration_ms).toBeGreaterThanOrEqual(950);

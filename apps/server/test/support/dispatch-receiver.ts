@@ -101,7 +101,7 @@ export class TestReceiver {
       res.on('close', () => this.open.set(path, (this.open.get(path) ?? 1) - 1));
       for (const waiter of this.waiters.splice(0)) waiter();
 
-      const behavior = this.behaviors.get(path) ?? (() => ({ status: 200 }));
+      const behavior: Behavior = this.behaviors.get(path) ?? (() => ({ status: 200 }));
       const answer = behavior(request, n);
       if (answer === 'hang') return;
       if (answer === 'reset') {
