@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const config = {
     ...loadConfig({}),
     databaseUrl: 'sqlite::memory:',
-    role: 'api' as const,
+    role: 'all' as const,
     apiKey: 'openapi-document-only-key',
     encryptionKey: randomBytes(32),
   };
