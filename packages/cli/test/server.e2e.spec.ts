@@ -14,7 +14,11 @@ import { verify } from '@acme/webhook-verify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BinResult, expectOneLine, runBin } from './bin.js';
 
-const SERVER_MAIN = fileURLToPath(new URL('../../../apps/server/dist/main.js', import.meta.url));
+// ACME_E2E_SERVER_MAIN points at another build of the server (e.g. one compiled outside the repo,
+// run with NODE_PATH set to the repo's node_modules); by default the workspace's own build.
+const SERVER_MAIN =
+  process.env.ACME_E2E_SERVER_MAIN ??
+  fileURLToPath(new URL('../../../apps/server/dist/main.js', import.meta.url));
 const MOCK_RECEIVER_DIR = fileURLToPath(new URL('../../../apps/mock-receiver/', import.meta.url));
 const serverBuilt = existsSync(SERVER_MAIN);
 
@@ -57,6 +61,7 @@ async function startServer(apiKey: string, dataDir: string): Promise<RunningServ
     cwd: dataDir,
     env: {
       PATH: process.env.PATH ?? '',
+      ...(process.env.NODE_PATH ? { NODE_PATH: process.env.NODE_PATH } : {}),
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: 'sqlite::memory:',
