@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, LessThan, Repository } from 'typeorm';
+import { EntityManager, IsNull, LessThan, Repository } from 'typeorm';
+import { runInTransaction } from '../database/transactions';
 import { ApiKey } from './api-key.entity';
 
 /** How often `last_used_at` is written for one key at most. */
@@ -18,17 +19,19 @@ export class ApiKeysRepository {
   async touch(key: ApiKey, now: Date): Promise<void> {
     if (key.lastUsedAt && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
     const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
-    await this.keys
-      .createQueryBuilder()
-      .update()
-      .set({ lastUsedAt: now })
-      .where('id = :id', { id: key.id })
-      .andWhere('(last_used_at IS NULL OR last_used_at < :staleBefore)', { staleBefore })
-      .execute();
+    await this.write((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(ApiKey)
+        .set({ lastUsedAt: now })
+        .where('id = :id', { id: key.id })
+        .andWhere('(last_used_at IS NULL OR last_used_at < :staleBefore)', { staleBefore })
+        .execute(),
+    );
   }
 
-  insert(key: ApiKey): Promise<unknown> {
-    return this.keys.insert(key);
+  async insert(key: ApiKey): Promise<void> {
+    await this.write((manager) => manager.insert(ApiKey, key));
   }
 
   /** Active keys, newest first, `limit + 1` rows from below `beforeId`. */
@@ -49,6 +52,12 @@ export class ApiKeysRepository {
   }
 
   async revoke(id: string, now: Date): Promise<void> {
-    await this.keys.update({ id }, { revokedAt: now });
+    await this.write((manager) => manager.update(ApiKey, { id }, { revokedAt: now }));
+  }
+
+  // Even single statements go through runInTransaction: on SQLite's one connection a bare write
+  // would otherwise land inside whatever transaction another request has open.
+  private write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return runInTransaction(this.keys.manager.dataSource, work);
   }
 }

@@ -30,8 +30,8 @@ export class EndpointsRepository {
     return candidates.filter((endpoint) => matchesEventType(endpoint.events, type));
   }
 
-  async insert(endpoint: Endpoint): Promise<void> {
-    await this.endpoints.insert(endpoint);
+  async insert(manager: EntityManager, endpoint: Endpoint): Promise<void> {
+    await manager.insert(Endpoint, endpoint);
   }
 
   async update(manager: EntityManager, id: string, changes: Partial<Endpoint>): Promise<void> {

@@ -65,7 +65,7 @@ export class EndpointsService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.endpoints.insert(endpoint);
+    await this.transactions.run((manager) => this.endpoints.insert(manager, endpoint));
     return { ...presentEndpoint(endpoint), secret };
   }
 
