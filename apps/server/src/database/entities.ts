@@ -4,10 +4,12 @@ import { Delivery } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { WebhookEvent } from '../events/event.entity';
 import { IdempotencyKey } from '../events/idempotency-key.entity';
+import { Replay } from '../replay/replay.entity';
 import { Initial1795742370281 } from './migrations/1795742370281-Initial';
+import { Replays1795742774411 } from './migrations/1795742774411-Replays';
 
 /** Every entity of the schema; registered once, in the data source. */
-export const ENTITIES = [Endpoint, WebhookEvent, IdempotencyKey, Delivery, Attempt, ApiKey];
+export const ENTITIES = [Endpoint, WebhookEvent, IdempotencyKey, Delivery, Attempt, ApiKey, Replay];
 
 /** Migrations in order. Add new ones at the end: `<epoch>-<Name>.ts`. */
-export const MIGRATIONS = [Initial1795742370281];
+export const MIGRATIONS = [Initial1795742370281, Replays1795742774411];
