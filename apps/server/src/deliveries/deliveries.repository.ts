@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, FindOptionsWhere, In, LessThan, MoreThan, Repository } from 'typeorm';
+import {
+  Between,
+  EntityManager,
+  FindOptionsWhere,
+  In,
+  LessThan,
+  LessThanOrEqual,
+  MoreThan,
+  MoreThanOrEqual,
+  Repository,
+} from 'typeorm';
 import { Attempt } from './attempt.entity';
 import { Delivery, DeliveryStatus } from './delivery.entity';
 
@@ -9,6 +19,9 @@ export interface DeliveryFilter {
   status?: DeliveryStatus;
   endpointId?: string;
   eventId?: string;
+  /** Created at or after / at or before. */
+  since?: Date;
+  until?: Date;
 }
 
 /** Deliveries still owed an attempt. */
@@ -28,6 +41,9 @@ export class DeliveriesRepository {
     if (filter.status !== undefined) where.status = filter.status;
     if (filter.endpointId !== undefined) where.endpointId = filter.endpointId;
     if (filter.eventId !== undefined) where.eventId = filter.eventId;
+    if (filter.since && filter.until) where.createdAt = Between(filter.since, filter.until);
+    else if (filter.since) where.createdAt = MoreThanOrEqual(filter.since);
+    else if (filter.until) where.createdAt = LessThanOrEqual(filter.until);
     if (page.beforeId !== undefined) where.id = LessThan(page.beforeId);
     return this.deliveries.find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
   }

@@ -22,6 +22,8 @@ export class DeliveriesService {
         status: query.status,
         endpointId: query.endpoint_id,
         eventId: query.event_id,
+        since: query.since === undefined ? undefined : new Date(query.since),
+        until: query.until === undefined ? undefined : new Date(query.until),
       },
       { beforeId, limit },
     );

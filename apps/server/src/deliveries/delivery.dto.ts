@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString } from 'class-validator';
 import { ListQuery } from '../common/list-query.dto';
 import {
   DELIVERY_STATUSES,
@@ -28,6 +28,16 @@ export class ListDeliveriesQuery extends ListQuery {
   @IsOptional()
   @IsString()
   tenant_id?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or before' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  until?: string;
 }
 
 export class DeliveryDto {
