@@ -9,7 +9,10 @@ import { DispatchModule } from './dispatch/dispatch.module';
 import { EndpointsApiModule } from './endpoints/endpoints-api.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { InspectionModule } from './inspection/inspection.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ReplayModule, ReplayWorkerModule } from './replay/replay.module';
+import { RetentionModule } from './retention/retention.module';
 
 /** The HTTP API: served when WEBHOOKS_ROLE is `api` or `all`. */
 const apiModules: Array<Type | DynamicModule> = [
@@ -17,6 +20,8 @@ const apiModules: Array<Type | DynamicModule> = [
   EndpointsApiModule,
   EventsModule,
   DeliveriesApiModule,
+  ReplayModule,
+  InspectionModule,
 ];
 
 @Module({})
@@ -25,7 +30,12 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // ── Worker modules ─────────────────────────────────────────────────────────────────────────
     // Run when WEBHOOKS_ROLE is `worker` or `all`: the dispatcher and scheduled jobs.
-    const workerModules: Array<Type | DynamicModule> = [DispatchModule, MetricsModule];
+    const workerModules: Array<Type | DynamicModule> = [
+      DispatchModule,
+      MetricsModule,
+      ReplayWorkerModule,
+      RetentionModule,
+    ];
     // ───────────────────────────────────────────────────────────────────────────────────────────
     const serveApi = config.role === 'api' || config.role === 'all';
     const runWorker = config.role === 'worker' || config.role === 'all';
