@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { newId } from '../src/common/ids';
+import { Attempt } from '../src/deliveries/attempt.entity';
+import { Delivery, DeliveryStatus } from '../src/deliveries/delivery.entity';
+import { newDelivery } from '../src/deliveries/new-delivery';
+import { WebhookEvent } from '../src/events/event.entity';
+import { IdempotencyKey } from '../src/events/idempotency-key.entity';
+import { Replay } from '../src/replay/replay.entity';
+import { RetentionPurge } from '../src/retention/retention-purge';
+import { describeEachDatabase, startServer, type TestServer } from './support/server';
+
+const HOUR = 3_600_000;
+
+describeEachDatabase('retention purge', (db) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ database: db, env: { WEBHOOKS_RETENTION: '1h' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('deletes settled rows older than retention in small batches and keeps everything still needed', async () => {
+    const manager = server.dataSource.manager;
+    const now = Date.now();
+    const old = new Date(now - 2 * HOUR);
+    const recent = new Date(now - HOUR / 2);
+    const endpointId = newId('wh');
+
+    const event = async (createdAt: Date) => {
+      const row: WebhookEvent = {
+        id: newId('evt'),
+        tenantId: 'ret',
+        type: 'invoice.paid',
+        payload: '{}',
+        createdAt,
+      };
+      await manager.insert(WebhookEvent, row);
+      return row;
+    };
+    const delivery = async (
+      of: WebhookEvent,
+      status: DeliveryStatus,
+      createdAt: Date,
+      extra: Partial<Delivery> = {},
+    ): Promise<Delivery> => {
+      const open = status === 'pending' || status === 'retrying';
+      const row: Delivery = {
+        ...newDelivery(of, endpointId, 'event', createdAt),
+        status,
+        // Never due during the test: the dispatcher must leave these rows alone.
+        nextAttemptAt: open ? new Date(now + HOUR) : null,
+        ...extra,
+      };
+      await manager.insert(Delivery, row);
+      return row;
+    };
+    const attempt = async (of: Delivery, number: number, startedAt: Date) => {
+      await manager.insert(Attempt, {
+        id: newId('att'),
+        deliveryId: of.id,
+        endpointId,
+        tenantId: 'ret',
+        attemptNumber: number,
+        trigger: 'scheduled',
+        startedAt,
+        durationMs: 5,
+        requestUrl: 'http://127.0.0.1/',
+        requestHeaders: {},
+        responseStatus: 200,
+        responseHeaders: {},
+        responseBody: 'ok',
+        responseBodyTruncated: false,
+        errorCode: null,
+        errorMessage: null,
+      });
+    };
+
+    // Gone: old, settled, with its attempts (even one made recently), and old events nobody needs.
+    const purgedEvents: WebhookEvent[] = [];
+    const purgedDeliveries: Delivery[] = [];
+    for (const status of ['succeeded', 'dead', 'cancelled', 'succeeded', 'dead'] as const) {
+      const e = await event(old);
+      const d = await delivery(e, status, old);
+      await attempt(d, 1, old);
+      await attempt(d, 2, recent);
+      purgedEvents.push(e);
+      purgedDeliveries.push(d);
+    }
+    purgedEvents.push(await event(old)); // published while no endpoint listened
+
+    // Kept: open or leased deliveries and their events; recent rows; an old event replayed recently.
+    const openEvent = await event(old);
+    const retrying = await delivery(openEvent, 'retrying', old);
+    await attempt(retrying, 1, old);
+    const leasedEvent = await event(old);
+    const leased = await delivery(leasedEvent, 'dead', old, {
+      leaseOwner: 'worker-1',
+      leaseExpiresAt: new Date(now + HOUR),
+    });
+    const replayedEvent = await event(old);
+    await delivery(replayedEvent, 'succeeded', old);
+    const replayDelivery = await delivery(replayedEvent, 'succeeded', recent, { trigger: 'replay' });
+    const recentEvent = await event(recent);
+    const recentDelivery = await delivery(recentEvent, 'succeeded', recent);
+    await attempt(recentDelivery, 1, recent);
+
+    await manager.insert(IdempotencyKey, [
+      { tenantId: 'ret', key: 'old', requestHash: 'x', eventId: purgedEvents[0]!.id, createdAt: old },
+      { tenantId: 'ret', key: 'recent', requestHash: 'x', eventId: recentEvent.id, createdAt: recent },
+    ]);
+    const replay = (status: Replay['status'], createdAt: Date): Replay => ({
+      id: newId('rpl'),
+      tenantId: 'ret',
+      endpointId,
+      status,
+      since: createdAt,
+      until: createdAt,
+      types: null,
+      mode: 'undelivered',
+      dryRun: status !== 'running',
+      matched: 0,
+      enqueued: 0,
+      lastEventId: null,
+      error: null,
+      // A live lease elsewhere: this process's runner leaves the running one alone.
+      leaseOwner: status === 'running' ? 'worker-1' : null,
+      leaseExpiresAt: status === 'running' ? new Date(now + HOUR) : null,
+      createdAt,
+      updatedAt: createdAt,
+      completedAt: null,
+    });
+    const oldDone = replay('completed', old);
+    const oldRunning = replay('running', old);
+    const recentDone = replay('completed', recent);
+    await manager.insert(Replay, [oldDone, oldRunning, recentDone]);
+
+    const purge = server.app.get(RetentionPurge);
+    purge.tuning = { batchSize: 20, pauseMs: 1 };
+    const counts = await purge.purge();
+    expect(counts).toEqual({ deliveries: 6, attempts: 10, events: 6, idempotencyKeys: 1, replays: 1 });
+
+    const ids = async (entity: typeof WebhookEvent | typeof Delivery | typeof Replay) =>
+      (await manager.find(entity as typeof Delivery, { select: { id: true } })).map((row) => row.id).sort();
+    expect(await ids(WebhookEvent)).toEqual(
+      [openEvent.id, leasedEvent.id, replayedEvent.id, recentEvent.id].sort(),
+    );
+    expect(await ids(Delivery)).toEqual(
+      [retrying.id, leased.id, replayDelivery.id, recentDelivery.id].sort(),
+    );
+    const attemptsLeft = await manager.find(Attempt, { select: { deliveryId: true } });
+    expect(attemptsLeft.map((row) => row.deliveryId).sort()).toEqual([retrying.id, recentDelivery.id].sort());
+    expect((await manager.find(IdempotencyKey)).map((row) => row.key)).toEqual(['recent']);
+    expect(await ids(Replay)).toEqual([oldRunning.id, recentDone.id].sort());
+
+    // Nothing left to do: a second purge deletes nothing.
+    expect(await purge.purge()).toEqual({
+      deliveries: 0,
+      attempts: 0,
+      events: 0,
+      idempotencyKeys: 0,
+      replays: 0,
+    });
+  });
+});
