@@ -1,5 +1,6 @@
-import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
-import { registerDecorator, ValidationOptions } from 'class-validator';
+import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { registerDecorator, ValidationError, ValidationOptions, validate } from 'class-validator';
 import { ApiProblem, FieldError } from './problem';
 
 type ItemCheck = (item: unknown) => string | null;
@@ -59,31 +60,48 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
   return result;
 }
 
+const PASS_THROUGH: readonly unknown[] = [String, Boolean, Number, Array, Object, Buffer, Date];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * class-validator on every body and query: unknown fields are errors, every bad field is named,
- * and a body must be a JSON object.
+ * class-validator on every body and query: unknown fields are errors, every bad field is named, and
+ * a body must be a JSON object.
+ *
+ * Unlike Nest's ValidationPipe, objects and arrays inside the input are kept exactly as the client
+ * sent them: only top-level scalars go through class-transformer (query strings to numbers). Our
+ * DTOs are flat, and event `data` must reach storage as sent, keys such as `constructor` included
+ * (Nest's pipe deletes those, and class-transformer chokes on `__proto__`). Nothing merges these
+ * objects into others, so keeping such keys as own properties pollutes no prototype.
  */
 @Injectable()
-export class RequestValidationPipe extends ValidationPipe {
-  constructor() {
-    super({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: true,
-      validationError: { target: true, value: true },
-      exceptionFactory: (errors) => ApiProblem.invalid(fieldErrors(errors)),
-    });
-  }
-
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (
-      metadata.type === 'body' &&
-      value !== undefined &&
-      (typeof value !== 'object' || value === null || Array.isArray(value))
-    ) {
+export class RequestValidationPipe implements PipeTransform {
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { metatype, type } = metadata;
+    if (type === 'custom' || !metatype || PASS_THROUGH.includes(metatype)) return value;
+    if (type === 'body' && value !== undefined && !isPlainObject(value)) {
       throw ApiProblem.invalid([], 'The request body must be a JSON object.');
     }
-    return super.transform(value, metadata);
+    const input = isPlainObject(value) ? value : {};
+    const scalars: Record<string, unknown> = {};
+    const structured: Array<[string, unknown]> = [];
+    for (const [key, entry] of Object.entries(input)) {
+      if (entry !== null && typeof entry === 'object') structured.push([key, entry]);
+      else scalars[key] = entry;
+    }
+    const dto = plainToInstance(metatype as new () => object, scalars) as Record<string, unknown>;
+    for (const [key, entry] of structured) {
+      Object.defineProperty(dto, key, { value: entry, enumerable: true, writable: true, configurable: true });
+    }
+    const errors = await validate(dto, {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      stopAtFirstError: true,
+      validationError: { target: true, value: true },
+    });
+    if (errors.length > 0) throw ApiProblem.invalid(fieldErrors(errors));
+    return dto;
   }
 }

@@ -51,6 +51,19 @@ describeEachDatabase('events and fan-out', (db) => {
     expect((await call(server, 'GET', `/events/${response.body.id}`)).body).toEqual(response.body);
   });
 
+  it('keeps data exactly as sent, keys such as constructor and __proto__ included', async () => {
+    const raw =
+      '{"type":"odd.keys","data":{"constructor":"Bob","prototype":{"a":1},"__proto__":{"polluted":true},"list":[{"constructor":null}]}}';
+    const response = await call(server, 'POST', '/events', { rawBody: raw });
+    expect(response.status).toBe(202);
+    const [row] = await server.dataSource.query(
+      `SELECT payload FROM events WHERE id = '${response.body.id}'`,
+    );
+    expect(JSON.parse(row.payload).data).toEqual(JSON.parse(raw).data);
+    expect(row.payload).toContain('"__proto__":{"polluted":true}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('fans out in one go to matching, enabled, live endpoints of the same tenant only', async () => {
     const tenant = `fanout-${db}`;
     const exact = await endpoint(tenant, ['order.paid']);
