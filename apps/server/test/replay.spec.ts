@@ -1,6 +1,9 @@
 import { verify } from '@acme/webhook-verify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { newId } from '../src/common/ids';
+import { WebhookEvent } from '../src/events/event.entity';
 import { ReplayRunner } from '../src/replay/replay-runner';
+import { MAX_REPLAY_EVENTS } from '../src/replay/replay-selection';
 import { eventually, Fixture, sleep } from './replay-support';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call, errorFields } from './support/http';
@@ -245,6 +248,28 @@ describeEachDatabase('replay', (db) => {
     const own = await call(server, 'GET', `/replays/${replay.body.id}`, { key: ownKey });
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ id: replay.body.id, status: 'completed', dry_run: true, types: null });
+  });
+
+  it('refuses a replay matching more than 100,000 events, naming the limit', async () => {
+    const target = await fx.endpoint({ events: ['bulk.*'] });
+    await sleep(5);
+    const createdAt = new Date();
+    const rows = Array.from({ length: MAX_REPLAY_EVENTS + 1 }, () => ({
+      id: newId('evt'),
+      tenantId: target.tenant,
+      type: 'bulk.created',
+      payload: '{}',
+      createdAt,
+    }));
+    for (let i = 0; i < rows.length; i += 2_000) {
+      await server.dataSource.manager.insert(WebhookEvent, rows.slice(i, i + 2_000));
+    }
+    const since = new Date(createdAt.getTime() - 60_000).toISOString();
+    const tooMany = await replayEndpoint(target.id, { since, dry_run: true });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.errors[0].message).toContain('more than the 100,000 allowed');
+    const narrowed = await replayEndpoint(target.id, { since, dry_run: true, types: ['bulk.none'] });
+    expect(narrowed.body).toMatchObject({ status: 'completed', matched: 0 });
   });
 
   it('resumes a replay after a restart and completes it, each event delivered once', async () => {

@@ -81,7 +81,7 @@ export class EndpointReplayService {
     if (replay.matched > MAX_REPLAY_EVENTS) {
       throw ApiProblem.invalidField(
         'since',
-        `the replay would match ${replay.matched} events, more than the ${MAX_REPLAY_EVENTS} allowed at once; split it into narrower windows (since/until) or restrict types`,
+        `the replay would match ${replay.matched.toLocaleString('en-US')} events, more than the ${MAX_REPLAY_EVENTS.toLocaleString('en-US')} allowed at once; split it into narrower windows (since/until) or restrict types`,
       );
     }
     if (dryRun || replay.matched === 0) {
