@@ -10,8 +10,8 @@ export interface RunIO {
   env?: Record<string, string | undefined>;
   stdout?: Writer;
   stderr?: Writer;
-  /** The payload source of sign/verify; defaults to process.stdin. */
-  stdin?: AsyncIterable<Buffer | string> & { isTTY?: boolean };
+  /** The payload source of sign/verify (a stream, or chunks); defaults to process.stdin. */
+  stdin?: (AsyncIterable<Buffer | string> | Iterable<Buffer | string>) & { isTTY?: boolean };
   /** Aborting it (Ctrl-C) stops `tail` cleanly and interrupts requests. */
   signal?: AbortSignal;
   cwd?: string;
@@ -82,7 +82,7 @@ function checkArgCount(command: Command, positionals: string[]): void {
   }
 }
 
-async function readAll(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
+async function readAll(stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks);

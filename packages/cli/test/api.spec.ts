@@ -384,3 +384,39 @@ describe('tail', () => {
     expect(err).toContain('Tailing deliveries');
   });
 });
+
+describe('run() in-process', () => {
+  it('signs stdin and verifies it, with exit codes and no process side effects', async () => {
+    const secret = 'whsec_YWNtZS12ZWN0b3Itc2VjcmV0LUEtMDEyMzQ1Njc4OWFi';
+    const body = Buffer.from('{"id":"evt_in","type":"t.x","data":{}}');
+    let out = '';
+    const signed = await run(['sign', '--secret', secret, '--json'], {
+      env: {},
+      stdin: [body],
+      stdout: { write: (s: string) => (out += s) },
+    });
+    expect(signed).toBe(0);
+    const headers = JSON.parse(out) as Record<string, string>;
+    const flags = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+
+    let verified = '';
+    expect(
+      await run(['verify', '--secret', secret, ...flags], {
+        env: {},
+        stdin: [body],
+        stdout: { write: (s: string) => (verified += s) },
+      }),
+    ).toBe(0);
+    expect(verified).toBe('valid: signature verified for evt_in (t.x)\n');
+
+    let err = '';
+    const code = await run(['verify', '--secret', secret, ...flags], {
+      env: {},
+      stdin: [Buffer.from('tampered')],
+      stdout: { write: () => undefined },
+      stderr: { write: (s: string) => (err += s) },
+    });
+    expect(code).toBe(1);
+    expect(err).toMatch(/^acme-webhooks: invalid: signature_mismatch: /);
+  });
+});

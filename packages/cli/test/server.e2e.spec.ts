@@ -242,8 +242,18 @@ describe.skipIf(!serverBuilt)('acme-webhooks against the real server', () => {
     const result = await cli(['endpoints', 'test', endpointId]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Test delivery dlv_\S+ to wh_\S+: succeeded \(200 in \d+ms\)/);
-    const failing = await cli(['endpoints', 'test', endpointId, '--json']);
-    expect(json<{ delivery: Delivery }>(failing).delivery.trigger).toBe('test');
+    const asJson = json<{ delivery: Delivery; attempt: { response: { status: number } } }>(
+      await cli(['endpoints', 'test', endpointId, '--json']),
+    );
+    expect(asJson.delivery.trigger).toBe('test');
+    expect(asJson.attempt.response.status).toBe(200);
+    // A failing endpoint makes the command exit 1, so scripts can gate on it.
+    mock.setBehavior('status:503', '/hooks');
+    const failed = await cli(['endpoints', 'test', endpointId]);
+    mock.setBehavior('', '/hooks');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/: dead \(503 in \d+ms\)|: \w+ \(503/);
+    expect(expectOneLine(failed.stderr)).toContain('failed: 503');
   });
 
   it('replays an event and an endpoint window', async () => {
