@@ -17,8 +17,10 @@ export interface ClaimRequest {
   limit: number;
   now: Date;
   leaseMs: number;
-  /** This process's per-endpoint rate limits; tokens are taken for what is claimed. */
+  /** This process's per-endpoint rate limits; a start is counted for what is claimed. */
   rateLimiter?: EndpointRateLimiter;
+  /** Told how long until a rate-limited endpoint that had due deliveries may start again. */
+  onRateLimited?: (waitMs: number) => void;
 }
 
 /** A lease token unique to this process and claim: `<host>:<pid>:<random>:<n>` (≤ 64 chars). */
@@ -66,9 +68,11 @@ export class DeliveryClaims {
         this.dueWindow(manager, status, now, window, saturated),
       ),
     );
-    const candidates = interleave(fresh!, retries!).filter(
-      (candidate) => (request.rateLimiter?.msUntilAllowed(candidate.endpointId, now.getTime()) ?? 0) === 0,
-    );
+    const candidates = interleave(fresh!, retries!).filter((candidate) => {
+      const wait = request.rateLimiter?.msUntilAllowed(candidate.endpointId, now.getTime()) ?? 0;
+      if (wait > 0) request.onRateLimited?.(wait);
+      return wait === 0;
+    });
     if (candidates.length === 0) return [];
 
     // 3. Lock the endpoints, then count their live leases again: now nobody else can add to them.
@@ -103,11 +107,10 @@ export class DeliveryClaims {
         if (chosen.length >= limit) break;
         if (queue.length === 0 || (free.get(endpointId) ?? 0) <= 0) continue;
         const endpoint = endpoints.get(endpointId)!;
-        if (
-          request.rateLimiter &&
-          request.rateLimiter.take(endpointId, endpoint.rateLimitPerSecond, 1, now.getTime()) < 1
-        ) {
+        const limiter = request.rateLimiter;
+        if (limiter && limiter.take(endpointId, endpoint.rateLimitPerSecond, 1, Date.now()) < 1) {
           free.set(endpointId, 0);
+          request.onRateLimited?.(limiter.msUntilAllowed(endpointId, Date.now()));
           continue;
         }
         chosen.push(queue.shift()!);

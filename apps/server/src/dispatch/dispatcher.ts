@@ -101,6 +101,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
           now: this.clock.now(),
           leaseMs: this.attempter.leaseMs,
           rateLimiter: this.rateLimiter,
+          onRateLimited: (waitMs) => this.wakeAt(new Date(this.clock.now().getTime() + waitMs)),
         });
         if (this.stopping) {
           await this.claims.releaseLeases(
@@ -143,7 +144,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     this.inFlight.set(delivery.id, run);
   }
 
-  /** A retry this process scheduled: be awake for it rather than up to a poll interval late. */
+  /** A retry this process scheduled, or a rate limit lifting: be awake for it, not up to a poll late. */
   private wakeAt(at: Date): void {
     const when = at.getTime();
     const delay = when - this.clock.now().getTime();

@@ -1,28 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { EndpointRateLimiter, TokenBucket } from './rate-limiter';
+import { EndpointRateLimiter, RATE_WINDOW_MS, SlidingWindowLimit } from './rate-limiter';
 
-describe('TokenBucket', () => {
-  it('grants a full second of tokens at once, then refills at the rate', () => {
-    const bucket = new TokenBucket(5, 0);
-    expect(bucket.take(10, 0)).toBe(5);
-    expect(bucket.take(1, 0)).toBe(0);
-    expect(bucket.msUntilToken(0)).toBe(200);
-    expect(bucket.take(1, 199)).toBe(0);
-    expect(bucket.take(1, 200)).toBe(1);
-    expect(bucket.take(10, 1_200)).toBe(5);
+const W = RATE_WINDOW_MS;
+
+describe('SlidingWindowLimit', () => {
+  it('grants up to the limit, then waits until the oldest start leaves the window', () => {
+    const limit = new SlidingWindowLimit(5);
+    expect(limit.take(10, 0)).toBe(5);
+    expect(limit.take(1, W - 1)).toBe(0);
+    expect(limit.msUntilAllowed(0)).toBe(W);
+    expect(limit.msUntilAllowed(400)).toBe(W - 400);
+    expect(limit.take(10, W)).toBe(5);
   });
 
-  it('never holds more than one second of tokens', () => {
-    const bucket = new TokenBucket(2, 0);
-    expect(bucket.take(100, 60_000)).toBe(2);
+  it('never allows more than the limit in any one-second window', () => {
+    const limit = new SlidingWindowLimit(3);
+    const starts: number[] = [];
+    for (let t = 0; t <= 10_000; t += 7) {
+      const granted = limit.take(2, t);
+      for (let i = 0; i < granted; i++) starts.push(t);
+    }
+    for (const start of starts) {
+      expect(starts.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(3);
+    }
+    expect(starts.length).toBeGreaterThanOrEqual(27);
   });
 
-  it('never grants more than rate × window + burst over a long run', () => {
-    const bucket = new TokenBucket(3, 0);
-    let granted = 0;
-    for (let t = 0; t <= 10_000; t += 7) granted += bucket.take(1, t);
-    expect(granted).toBeLessThanOrEqual(3 + 30);
-    expect(granted).toBeGreaterThanOrEqual(30);
+  it('spreads starts: the wait names the start that frees the next slot', () => {
+    const limit = new SlidingWindowLimit(2);
+    expect(limit.take(1, 0)).toBe(1);
+    expect(limit.take(1, 300)).toBe(1);
+    expect(limit.msUntilAllowed(500)).toBe(W - 500);
+    expect(limit.take(1, W)).toBe(1);
+    expect(limit.msUntilAllowed(W)).toBe(300);
   });
 });
 
@@ -34,12 +44,12 @@ describe('EndpointRateLimiter', () => {
     expect(limiter.msUntilAllowed('wh_a', 0)).toBe(0);
   });
 
-  it('keeps one bucket per endpoint', () => {
+  it('keeps one window per endpoint', () => {
     const limiter = new EndpointRateLimiter();
     expect(limiter.take('wh_a', 2, 5, 0)).toBe(2);
     expect(limiter.take('wh_b', 2, 5, 0)).toBe(2);
     expect(limiter.take('wh_a', 2, 5, 0)).toBe(0);
-    expect(limiter.msUntilAllowed('wh_a', 0)).toBe(500);
+    expect(limiter.msUntilAllowed('wh_a', 0)).toBe(W);
   });
 
   it('starts over when the limit changes', () => {

@@ -1,61 +1,60 @@
 /**
- * A token bucket: `ratePerSecond` tokens a second, holding at most one second's worth, so an endpoint
- * limited to N/s never gets more than N requests in any one-second window from this process.
+ * The window `rate_limit_per_second` counts in: one second, plus a margin for the few milliseconds
+ * between the claim (where a start is counted) and the request leaving, which vary from one claim to
+ * the next; without it a receiver could see N + 1 requests inside one second.
  */
-export class TokenBucket {
-  private tokens: number;
-  private updatedAt: number;
+export const RATE_WINDOW_MS = 1_100;
 
-  constructor(
-    readonly ratePerSecond: number,
-    nowMs: number,
-  ) {
-    this.tokens = ratePerSecond;
-    this.updatedAt = nowMs;
+/**
+ * A sliding window: at most `limit` starts in ANY RATE_WINDOW_MS, so a receiver never sees more than
+ * `limit` requests within one second, which is what "N per second" promises. (A token bucket would
+ * let through its burst plus a second's refill.)
+ */
+export class SlidingWindowLimit {
+  private readonly starts: number[] = [];
+
+  constructor(readonly limit: number) {}
+
+  private prune(nowMs: number): void {
+    while (this.starts.length > 0 && this.starts[0]! <= nowMs - RATE_WINDOW_MS) this.starts.shift();
   }
 
-  private refill(nowMs: number): void {
-    const elapsed = Math.max(0, nowMs - this.updatedAt);
-    this.tokens = Math.min(this.ratePerSecond, this.tokens + (elapsed * this.ratePerSecond) / 1000);
-    this.updatedAt = nowMs;
-  }
-
-  /** Takes up to `wanted` whole tokens; returns how many were granted. */
+  /** Takes up to `wanted` starts now; returns how many were granted. */
   take(wanted: number, nowMs: number): number {
-    this.refill(nowMs);
-    const granted = Math.max(0, Math.min(wanted, Math.floor(this.tokens)));
-    this.tokens -= granted;
+    this.prune(nowMs);
+    const granted = Math.max(0, Math.min(wanted, this.limit - this.starts.length));
+    for (let i = 0; i < granted; i++) this.starts.push(nowMs);
     return granted;
   }
 
-  /** Milliseconds until at least one token is available (0 when one is). */
-  msUntilToken(nowMs: number): number {
-    this.refill(nowMs);
-    if (this.tokens >= 1) return 0;
-    return Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond);
+  /** Milliseconds until another start is allowed (0 when one is now). */
+  msUntilAllowed(nowMs: number): number {
+    this.prune(nowMs);
+    if (this.starts.length < this.limit) return 0;
+    return this.starts[this.starts.length - this.limit]! + RATE_WINDOW_MS - nowMs;
   }
 }
 
 /** Per-endpoint `rate_limit_per_second`, in this process's memory (see docs/delivery.md, Limits). */
 export class EndpointRateLimiter {
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly windows = new Map<string, SlidingWindowLimit>();
 
   /** How many of `wanted` attempts to this endpoint may start now; all of them when it has no limit. */
   take(endpointId: string, ratePerSecond: number | null, wanted: number, nowMs: number): number {
     if (!ratePerSecond || ratePerSecond <= 0) {
-      this.buckets.delete(endpointId);
+      this.windows.delete(endpointId);
       return wanted;
     }
-    let bucket = this.buckets.get(endpointId);
-    if (!bucket || bucket.ratePerSecond !== ratePerSecond) {
-      bucket = new TokenBucket(ratePerSecond, nowMs);
-      this.buckets.set(endpointId, bucket);
+    let window = this.windows.get(endpointId);
+    if (!window || window.limit !== ratePerSecond) {
+      window = new SlidingWindowLimit(ratePerSecond);
+      this.windows.set(endpointId, window);
     }
-    return bucket.take(wanted, nowMs);
+    return window.take(wanted, nowMs);
   }
 
   /** Milliseconds until the endpoint may start another attempt; 0 when it may now or has no limit. */
   msUntilAllowed(endpointId: string, nowMs: number): number {
-    return this.buckets.get(endpointId)?.msUntilToken(nowMs) ?? 0;
+    return this.windows.get(endpointId)?.msUntilAllowed(nowMs) ?? 0;
   }
 }

@@ -53,6 +53,11 @@ export class TestReceiver {
     return this.on(path, (_req, n) => ({ status: statuses[n - 1] ?? 200 }));
   }
 
+  /** Requests to `path` that have arrived and not been answered (or dropped) yet. */
+  openNow(path: string): number {
+    return this.open.get(path) ?? 0;
+  }
+
   received(path: string): ReceivedRequest[] {
     return this.requests.filter((request) => request.path === path);
   }
