@@ -34,8 +34,13 @@ export class AttemptRefusedError extends Error {
   }
 }
 
-/** How long a lease outlives the request timeout: a worker that is still alive always finishes first. */
-export const LEASE_MARGIN_MS = 60_000;
+/**
+ * How long a lease lasts: the request timeout, plus as much again (at least 5 s) to record the
+ * result. A live worker always finishes first; a crashed worker's deliveries are due again after it.
+ */
+export function leaseDuration(requestTimeoutMs: number): number {
+  return requestTimeoutMs + Math.max(5_000, requestTimeoutMs);
+}
 
 /**
  * Makes one attempt of one delivery: loads its event and endpoint, signs with every active secret at
@@ -60,7 +65,7 @@ export class DeliveryAttempter {
   ) {}
 
   get leaseMs(): number {
-    return this.config.requestTimeoutMs + LEASE_MARGIN_MS;
+    return leaseDuration(this.config.requestTimeoutMs);
   }
 
   /**

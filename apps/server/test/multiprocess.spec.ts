@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  crash,
+  mainJs,
+  type ServerProcess,
+  serverRoot,
+  spawnServer,
+  stop,
+} from './support/dispatch-processes';
+import { TestReceiver } from './support/dispatch-receiver';
+import { createTestDatabase } from './support/mysql';
+
+const mysqlProblem = inject('mysqlProblem');
+const EVENTS = 300;
+
+/**
+ * Production shape on one MySQL: an api process and two workers, each `node dist/main.js`. A worker is
+ * SIGKILLed mid-stream and the api right after a 202; nothing accepted may be lost. Duplicates are
+ * allowed (at-least-once) and reported.
+ */
+describe.skipIf(mysqlProblem !== null)('separate api and worker processes on MySQL, with crashes', () => {
+  let database: { databaseUrl: string; drop(): Promise<void> };
+  let receiver: TestReceiver;
+  const processes: ServerProcess[] = [];
+  const apiKey = `test_admin_${randomBytes(16).toString('hex')}`;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    if (!existsSync(mainJs)) execFileSync('npm', ['run', 'build'], { cwd: serverRoot, stdio: 'ignore' });
+    database = await createTestDatabase();
+    receiver = await TestReceiver.start();
+    env = {
+      DATABASE_URL: database.databaseUrl,
+      WEBHOOKS_API_KEY: apiKey,
+      WEBHOOKS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+      WEBHOOKS_RETRY_SCHEDULE: '200ms,500ms,1s,2s,2s',
+      WEBHOOKS_REQUEST_TIMEOUT: '2s',
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const process of processes) await crash(process);
+    await receiver?.close();
+    await database?.drop();
+  });
+
+  function start(name: string, role: 'api' | 'worker'): ServerProcess {
+    const process = spawnServer(name, { ...env, WEBHOOKS_ROLE: role });
+    processes.push(process);
+    return process;
+  }
+
+  async function api(url: string, method: string, path: string, body?: unknown) {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json().catch(() => null)) as { id: string } };
+  }
+
+  /** Keeps publishing until the worker holds at least one lease; returns how many it holds. */
+  async function leasesHeldBy(worker: ServerProcess, publishMore: () => Promise<void>): Promise<number> {
+    const url = new URL(database.databaseUrl);
+    const connection = await createConnection({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username) || 'root',
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const [rows] = await connection.query(
+          "SELECT COUNT(*) AS n FROM deliveries WHERE lease_owner LIKE ? AND status IN ('pending', 'retrying')",
+          [`%:${worker.child.pid}:%`],
+        );
+        const held = Number((rows as Array<{ n: number }>)[0]!.n);
+        if (held > 0 || Date.now() > deadline) return held;
+        await publishMore();
+      }
+    } finally {
+      await connection.end();
+    }
+  }
+
+  it('delivers every accepted event to both endpoints despite SIGKILLed processes', async () => {
+    const api1 = start('api-1', 'api');
+    let apiUrl = await api1.url;
+    // Migrations ran in the api; workers start on the migrated schema (or wait on the migration lock).
+    const workerA = start('worker-a', 'worker');
+    const workerB = start('worker-b', 'worker');
+    await Promise.all([workerA.url, workerB.url]);
+
+    for (const path of ['/one', '/two']) {
+      receiver.on(path, () => ({ status: 200, delayMs: 60 }));
+      const created = await api(apiUrl, 'POST', '/webhook-endpoints', {
+        url: `${receiver.url}${path}`,
+        events: ['*'],
+      });
+      expect(created.status).toBe(201);
+    }
+
+    const accepted: string[] = [];
+    let next = 0;
+    const publishOne = async () => {
+      const response = await api(apiUrl, 'POST', '/events', { type: 'load.test', data: { n: next++ } });
+      if (response.status === 202) accepted.push(response.body.id);
+      return response.status;
+    };
+
+    // First third: both workers running.
+    while (accepted.length < EVENTS / 3) await Promise.all(Array.from({ length: 5 }, publishOne));
+    // A worker dies mid-stream, holding leases: those deliveries come back when the leases expire.
+    const heldAtCrash = await leasesHeldBy(workerA, async () => {
+      await Promise.all(Array.from({ length: 5 }, publishOne));
+    });
+    await crash(workerA);
+    while (accepted.length < (2 * EVENTS) / 3) await Promise.all(Array.from({ length: 5 }, publishOne));
+    // The api dies right after a 202: that event is committed, so it must still go out.
+    expect(await publishOne()).toBe(202);
+    const lastBeforeCrash = accepted.at(-1)!;
+    await crash(api1);
+    const api2 = start('api-2', 'api');
+    apiUrl = await api2.url;
+    while (accepted.length < EVENTS) {
+      const statuses = await Promise.all(
+        Array.from({ length: Math.min(5, EVENTS - accepted.length) }, publishOne),
+      );
+      expect(statuses.every((status) => status === 202)).toBe(true);
+    }
+
+    const ids = new Set(accepted);
+    const delivered = (path: string) => new Set(receiver.received(path).map((r) => r.headers['webhook-id']));
+    await receiver.waitFor(
+      () => [...ids].every((id) => delivered('/one').has(id) && delivered('/two').has(id)),
+      90_000,
+      'every accepted event at both endpoints',
+    );
+    expect(delivered('/one').has(lastBeforeCrash)).toBe(true);
+
+    const requests = receiver.received('/one').length + receiver.received('/two').length;
+    const duplicates = requests - 2 * ids.size;
+    console.log(
+      `multiprocess: ${ids.size} events accepted, ${2 * ids.size} deliveries, ${requests} requests, ` +
+        `${duplicates} duplicate(s); the SIGKILLed worker held ${heldAtCrash} lease(s)`,
+    );
+    expect(heldAtCrash).toBeGreaterThan(0);
+    expect(duplicates).toBeGreaterThanOrEqual(0);
+    // Duplicates can only come from attempts the killed worker had in flight.
+    expect(duplicates).toBeLessThanOrEqual(2 * 64);
+    await stop(workerB);
+    await stop(api2);
+  }, 150_000);
+});
