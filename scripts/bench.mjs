@@ -157,9 +157,10 @@ async function startAcme(database) {
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: `${MYSQL_URL}/${database}`,
-      WEBHOOKS_API_KEY: 'bench-admin-key',
+      WEBHOOKS_API_KEY: 'bench-admin-key-0123456789',
       WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
       WEBHOOKS_ROLE: 'all',
+      WEBHOOKS_API_RATE_LIMIT: 'off',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -198,7 +199,7 @@ async function acme(receiver) {
     const res = await request(`${server.url}${path}`, {
       method,
       dispatcher: api,
-      headers: { authorization: 'Bearer bench-admin-key', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer bench-admin-key-0123456789', 'content-type': 'application/json' },
       body: payload === undefined ? undefined : JSON.stringify(payload),
     });
     const text = await res.body.text();
