@@ -167,6 +167,32 @@ describe('normalizeHost and classifyHostWithoutDns', () => {
     ['0xa9fea9fe', '169.254.169.254', 'link_local'],
     ['10.1', '10.0.0.1', 'private'],
     ['134744072', '8.8.8.8', 'public'],
+    // more spellings of loopback and link-local: mixed radix, short forms, trailing dots, IDNA
+    ['0X7F000001', '127.0.0.1', 'loopback'],
+    ['0x7f000001.', '127.0.0.1', 'loopback'],
+    ['2130706433.', '127.0.0.1', 'loopback'],
+    ['017700000001', '127.0.0.1', 'loopback'],
+    ['0177.1', '127.0.0.1', 'loopback'],
+    ['0x7f.0x0.0x0.0x1', '127.0.0.1', 'loopback'],
+    ['0x7f.0.0.1', '127.0.0.1', 'loopback'],
+    ['127.000.000.001', '127.0.0.1', 'loopback'],
+    ['127.0.0.01', '127.0.0.1', 'loopback'],
+    ['\uff11\uff12\uff17.\uff10.\uff10.\uff11', '127.0.0.1', 'loopback'], // full-width digits
+    ['127\u30020\u30020\u30021', '127.0.0.1', 'loopback'], // ideographic full stops
+    ['\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3', 'localhost', 'loopback'], // circled letters
+    ['LocalHost..', 'localhost', 'loopback'],
+    ['127.0.0.1..', '127.0.0.1', 'loopback'],
+    ['0251.0376.0251.0376', '169.254.169.254', 'link_local'],
+    ['169.254.43518', '169.254.169.254', 'link_local'],
+    ['2852039166', '169.254.169.254', 'link_local'],
+    ['0xa.0x0.0x0.0x1', '10.0.0.1', 'private'],
+    ['[0:0:0:0:0:0:0:1]', '0:0:0:0:0:0:0:1', 'loopback'],
+    ['[0000::0001]', '0:0:0:0:0:0:0:1', 'loopback'],
+    ['[::]', '0:0:0:0:0:0:0:0', 'unspecified'],
+    ['[::ffff:a9fe:a9fe]', '0:0:0:0:0:ffff:a9fe:a9fe', 'link_local'],
+    ['[::ffff:0:7f00:1]', '0:0:0:0:ffff:0:7f00:1', 'reserved'], // IPv4-translated (SIIT): not public
+    ['[::127.0.0.1]', '0:0:0:0:0:0:7f00:1', 'loopback'],
+    ['[64:ff9b::127.0.0.1]', '64:ff9b:0:0:0:0:7f00:1', 'loopback'],
     // names that always mean this machine
     ['localhost', 'localhost', 'loopback'],
     ['LOCALHOST', 'localhost', 'loopback'],

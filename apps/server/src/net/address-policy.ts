@@ -155,7 +155,7 @@ export function isPublicAddress(ip: string): boolean {
 
 /**
  * Canonicalises a URL host the way the WHATWG URL parser does (so `2130706433`, `0x7f000001`,
- * `0177.0.0.1` and `127.1` all become `127.0.0.1`), lowercased, without brackets or a trailing dot.
+ * `0177.0.0.1` and `127.1` all become `127.0.0.1`), lowercased, without brackets or trailing dots.
  * Null when the text is no valid host.
  */
 export function normalizeHost(host: string): string | null {
@@ -168,7 +168,8 @@ export function normalizeHost(host: string): string | null {
     return groups.map((group) => group.toString(16)).join(':');
   }
   try {
-    return new URL(`http://${trimmed}/`).hostname.toLowerCase().replace(/\.$/, '');
+    // Every trailing dot goes: `localhost..` must not dodge the name checks below.
+    return new URL(`http://${trimmed}/`).hostname.toLowerCase().replace(/\.+$/, '');
   } catch {
     return null;
   }

@@ -35,6 +35,7 @@ describe('checkEndpointUrl', () => {
     ['https://8.8.8.8/hook', strict],
     ['https://[2606:4700:4700::1111]/hook', strict],
     ['https://not-yet-registered.example.com/hook', strict], // checked again at connect time
+    ['https://hooks.example.com\\@127.0.0.1/x', strict], // WHATWG: the backslash starts the path
     [`https://hooks.example.com/${'a'.repeat(2048 - 'https://hooks.example.com/'.length)}`, strict],
   ])('accepts %s', async (url, policy) => {
     expect(await checkEndpointUrl(url, policy, dns)).toBeNull();
@@ -85,6 +86,27 @@ describe('checkEndpointUrl', () => {
     ['https://metadata.example.com/x', strict, /link-local/],
     ['https://mapped.example.com/x', strict, /loopback/],
     ['https://v6local.example.com/x', strict, /unique-local/],
+    ['https://0X7F000001/x', strict, /loopback/],
+    ['https://0x7f000001./x', strict, /loopback/],
+    ['https://2130706433./x', strict, /loopback/],
+    ['https://017700000001/x', strict, /loopback/],
+    ['https://0x7f.0x0.0x0.0x1/x', strict, /loopback/],
+    ['https://127.000.000.001/x', strict, /loopback/],
+    ['https://127.0.0.1.:443/x', strict, /loopback/],
+    ['https://\uff11\uff12\uff17.\uff10.\uff10.\uff11/x', strict, /loopback/],
+    ['https://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/x', strict, /loopback/],
+    ['https://[0:0:0:0:0:0:0:1]/x', strict, /loopback/],
+    ['https://[::]/x', strict, /unspecified/],
+    ['https://[::127.0.0.1]/x', strict, /loopback/],
+    ['https://[::ffff:a9fe:a9fe]/x', strict, /link-local/],
+    ['https://[::ffff:0:7f00:1]/x', strict, /reserved/],
+    ['https://[2002:7f00:1::1]/x', strict, /loopback/],
+    ['https://0251.0376.0251.0376/latest/meta-data', strict, /link-local/],
+    ['https://2852039166/latest/meta-data', strict, /link-local/],
+    ['https://[fe80::1%25eth0]/x', strict, /absolute http or https URL|valid host|link-local/],
+    ['https://user:@hooks.example.com/x', strict, /credentials/],
+    ['https://:secret@hooks.example.com/x', strict, /credentials/],
+    ['HTTP://hooks.example.com/x', strict, /must use https/],
   ])('refuses %s', async (url, policy, message) => {
     const result = await checkEndpointUrl(url, policy, dns);
     expect(result).toMatch(message);
