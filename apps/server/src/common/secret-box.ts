@@ -15,16 +15,30 @@ export function encryptionKeyId(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
-/** AES-256-GCM with WEBHOOKS_ENCRYPTION_KEY, for secrets at rest. Never logs what it handles. */
+/**
+ * AES-256-GCM with WEBHOOKS_ENCRYPTION_KEY, for secrets at rest. Never logs what it handles.
+ * WEBHOOKS_ENCRYPTION_KEY_PREVIOUS, when set, only opens secrets sealed before a key rotation.
+ */
 @Injectable()
 export class SecretBox {
   private readonly key: Buffer;
   readonly keyId: string;
+  /** Every key that may open a secret, by id: the current one and, during a rotation, the previous one. */
+  private readonly openers = new Map<string, Buffer>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     if (!config.encryptionKey) throw new Error('the encryption key was not resolved before start-up');
     this.key = config.encryptionKey;
     this.keyId = encryptionKeyId(this.key);
+    if (config.previousEncryptionKey) {
+      this.openers.set(encryptionKeyId(config.previousEncryptionKey), config.previousEncryptionKey);
+    }
+    this.openers.set(this.keyId, this.key);
+  }
+
+  /** Whether a secret sealed under `keyId` should be re-sealed under the current key. */
+  isStale(keyId: string): boolean {
+    return keyId !== this.keyId;
   }
 
   seal(plaintext: string): SealedSecret {
@@ -36,14 +50,16 @@ export class SecretBox {
   }
 
   open(sealed: SealedSecret): string {
-    if (sealed.keyId !== this.keyId) {
+    const key = this.openers.get(sealed.keyId);
+    if (!key) {
       throw new Error(
-        `secret was sealed with encryption key ${sealed.keyId}, but the configured key is ${this.keyId}`,
+        `secret was sealed with encryption key ${sealed.keyId}, but the configured key is ${this.keyId}` +
+          ' (set the old key as WEBHOOKS_ENCRYPTION_KEY_PREVIOUS)',
       );
     }
     const [version, iv, tag, body] = sealed.ciphertext.split('.');
     if (version !== 'v1' || !iv || !tag || body === undefined) throw new Error('malformed sealed secret');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
       'utf8',

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       databaseUrl: 'sqlite:./.data/webhooks.sqlite',
       apiKey: undefined,
       encryptionKey: undefined,
+      previousEncryptionKey: undefined,
       role: 'all',
       retrySchedule: [
         5_000, 60_000, 300_000, 1_800_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000, 86_400_000,
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
       allowInsecureHttp: false,
       userAgent: 'Acme-Webhooks/1.0',
       retentionMs: 30 * 86_400_000,
+      apiRateLimit: 100,
       production: false,
       dataDir: resolve('.data'),
     });
@@ -57,6 +59,8 @@ describe('loadConfig', () => {
       WEBHOOKS_ALLOW_INSECURE_HTTP: 'TRUE',
       WEBHOOKS_USER_AGENT: 'Mine/2',
       WEBHOOKS_RETENTION: '7d',
+      WEBHOOKS_API_RATE_LIMIT: '25',
+      WEBHOOKS_ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(32, 8).toString('base64'),
       NODE_ENV: 'production',
     });
     expect(config).toMatchObject({
@@ -73,10 +77,17 @@ describe('loadConfig', () => {
       allowInsecureHttp: true,
       userAgent: 'Mine/2',
       retentionMs: 7 * 86_400_000,
+      apiRateLimit: 25,
       production: true,
       dataDir: resolve('.data'),
     });
     expect(config.encryptionKey).toEqual(Buffer.alloc(32, 7));
+    expect(config.previousEncryptionKey).toEqual(Buffer.alloc(32, 8));
+  });
+
+  it('WEBHOOKS_API_RATE_LIMIT: 0 or off disables the limit', () => {
+    expect(loadConfig({ WEBHOOKS_API_RATE_LIMIT: '0' }).apiRateLimit).toBe(0);
+    expect(loadConfig({ WEBHOOKS_API_RATE_LIMIT: 'OFF' }).apiRateLimit).toBe(0);
   });
 
   it('private targets default to refused in production', () => {
@@ -113,6 +124,11 @@ describe('loadConfig', () => {
     ['WEBHOOKS_ALLOW_PRIVATE_TARGETS', 'yes'],
     ['WEBHOOKS_ALLOW_INSECURE_HTTP', 'on'],
     ['WEBHOOKS_RETENTION', '1w'],
+    ['WEBHOOKS_API_RATE_LIMIT', 'fast'],
+    ['WEBHOOKS_API_RATE_LIMIT', '-5'],
+    ['WEBHOOKS_API_RATE_LIMIT', '2.5'],
+    ['WEBHOOKS_API_RATE_LIMIT', '99999999'],
+    ['WEBHOOKS_ENCRYPTION_KEY_PREVIOUS', 'too-short'],
   ])('%s=%j stops start-up with one line naming it', (name, value) => {
     const message = problem({ [name]: value });
     expect(message).toContain(name);
@@ -130,6 +146,14 @@ describe('loadConfig', () => {
     const message = problem({ NODE_ENV: 'production' });
     expect(message).toContain('WEBHOOKS_ENCRYPTION_KEY');
     expect(problem({ WEBHOOKS_API_KEY: 'secret x' })).not.toContain('secret x');
+    const shortKey = Buffer.alloc(16, 3).toString('base64');
+    for (const name of ['WEBHOOKS_ENCRYPTION_KEY', 'WEBHOOKS_ENCRYPTION_KEY_PREVIOUS']) {
+      expect(problem({ WEBHOOKS_ENCRYPTION_KEY: KEY, [name]: shortKey })).not.toContain(shortKey);
+    }
+  });
+
+  it('a previous encryption key needs the current one', () => {
+    expect(problem({ WEBHOOKS_ENCRYPTION_KEY_PREVIOUS: KEY })).toContain('WEBHOOKS_ENCRYPTION_KEY_PREVIOUS');
   });
 
   it('rejects a user agent with a line break', () => {

@@ -13,6 +13,8 @@ export interface AppConfig {
   apiKey: string | undefined;
   /** 32 bytes; undefined until the boot step reads or generates it (never generated in production). */
   encryptionKey: Buffer | undefined;
+  /** 32 bytes: the key before the last key rotation, only to open secrets not yet re-sealed. */
+  previousEncryptionKey: Buffer | undefined;
   role: Role;
   retrySchedule: readonly number[];
   requestTimeoutMs: number;
@@ -23,12 +25,16 @@ export interface AppConfig {
   allowInsecureHttp: boolean;
   userAgent: string;
   retentionMs: number;
+  /** API requests per second per key (token bucket, burst twice that); 0 = no limit. */
+  apiRateLimit: number;
   production: boolean;
   /** Absolute path: the directory of the SQLite file, else `./.data`. Generated keys live here. */
   dataDir: string;
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./.data/webhooks.sqlite';
+/** Requests per second per API key when WEBHOOKS_API_RATE_LIMIT is unset. */
+export const DEFAULT_API_RATE_LIMIT = 100;
 
 /** A bad environment: `message` is one line naming every bad variable and why. */
 export class ConfigError extends Error {
@@ -143,23 +149,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     fail('WEBHOOKS_API_KEY', 'must be at least 16 characters without spaces');
   }
 
-  let encryptionKey: Buffer | undefined;
-  const encryptionText = read('WEBHOOKS_ENCRYPTION_KEY');
-  if (encryptionText !== undefined) {
-    const decoded = /^[A-Za-z0-9+/_-]+={0,2}$/.test(encryptionText)
-      ? Buffer.from(encryptionText, 'base64')
-      : null;
-    if (decoded?.length === 32) encryptionKey = decoded;
-    else
-      fail(
-        'WEBHOOKS_ENCRYPTION_KEY',
-        'must be 32 bytes in base64 (e.g. the output of `openssl rand -base64 32`)',
-      );
-  } else if (production) {
+  const key32 = (name: string): Buffer | undefined => {
+    const text = read(name);
+    if (text === undefined) return undefined;
+    const decoded = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : null;
+    if (decoded?.length === 32) return decoded;
+    // Never echo the value: it is a secret.
+    return fail(name, 'must be 32 bytes in base64 (e.g. the output of `openssl rand -base64 32`)');
+  };
+  const encryptionKey = key32('WEBHOOKS_ENCRYPTION_KEY');
+  if (read('WEBHOOKS_ENCRYPTION_KEY') === undefined && production) {
     fail(
       'WEBHOOKS_ENCRYPTION_KEY',
       'is required when NODE_ENV=production (32 bytes in base64: `openssl rand -base64 32`)',
     );
+  }
+  const previousEncryptionKey = key32('WEBHOOKS_ENCRYPTION_KEY_PREVIOUS');
+  if (previousEncryptionKey && read('WEBHOOKS_ENCRYPTION_KEY') === undefined) {
+    fail('WEBHOOKS_ENCRYPTION_KEY_PREVIOUS', 'needs WEBHOOKS_ENCRYPTION_KEY (the new key) to be set too');
   }
 
   const roleText = read('WEBHOOKS_ROLE') ?? 'all';
@@ -187,6 +194,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (/[\r\n]/.test(env.WEBHOOKS_USER_AGENT ?? ''))
     fail('WEBHOOKS_USER_AGENT', 'must not contain line breaks');
   const retentionMs = duration('WEBHOOKS_RETENTION', '30d');
+  const rateText = read('WEBHOOKS_API_RATE_LIMIT')?.toLowerCase();
+  let apiRateLimit = DEFAULT_API_RATE_LIMIT;
+  if (rateText === 'off') apiRateLimit = 0;
+  else if (rateText !== undefined) {
+    const value = /^\d{1,7}$/.test(rateText) ? Number(rateText) : Number.NaN;
+    if (Number.isInteger(value) && value <= 1_000_000) apiRateLimit = value;
+    else fail('WEBHOOKS_API_RATE_LIMIT', 'must be requests per second per key (0–1000000) or off', rateText);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -195,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     databaseUrl,
     apiKey,
     encryptionKey,
+    previousEncryptionKey,
     role,
     retrySchedule,
     requestTimeoutMs,
@@ -205,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     allowInsecureHttp,
     userAgent,
     retentionMs,
+    apiRateLimit,
     production,
     dataDir,
   };
