@@ -5,11 +5,15 @@ import { ApiProblem } from '../common/problem';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiKeysRepository } from './api-keys.repository';
+import { ApiRateLimiter } from './api-rate-limit';
 import { ADMIN_ONLY, PUBLIC_ROUTE } from './auth.decorators';
 import { Caller } from './caller';
 import { bearerToken, hashApiKey, sameKey } from './key-hash';
 
-/** Every route needs `Authorization: Bearer <key>` unless marked @Public(); sets `request.caller`. */
+/**
+ * Every route needs `Authorization: Bearer <key>` unless marked @Public(); sets `request.caller`.
+ * Each key has its own request budget (WEBHOOKS_API_RATE_LIMIT): over it, a 429 with Retry-After.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly logger = new Logger(ApiKeyGuard.name);
@@ -18,16 +22,25 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysRepository,
     private readonly clock: Clock,
+    private readonly rateLimiter: ApiRateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string>; caller?: Caller }>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<{ headers: Record<string, string>; caller?: Caller }>();
     const caller = await this.identify(bearerToken(request.headers.authorization));
     if (!caller) {
       throw new ApiProblem(401, 'Send a valid API key as `Authorization: Bearer <key>`.');
+    }
+    const waitSeconds = this.rateLimiter.take(caller.keyId ?? 'admin', this.clock.now().getTime());
+    if (waitSeconds > 0) {
+      http
+        .getResponse<{ setHeader(name: string, value: string): void }>()
+        .setHeader('Retry-After', String(waitSeconds));
+      throw new ApiProblem(429, `Too many requests with this API key; retry in ${waitSeconds} s.`);
     }
     if (!caller.isAdmin && this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) {
       throw ApiProblem.forbidden('Only the admin API key may do this.');

@@ -7,6 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiPage, ApiProblems } from '../common/api-docs';
+import { SecretResponse } from '../common/security-headers';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto, ListApiKeysQuery } from './api-key.dto';
 import { ApiKeysService } from './api-keys.service';
 import { AdminOnly } from './auth.decorators';
@@ -20,6 +21,7 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @Post()
+  @SecretResponse()
   @ApiOperation({ summary: 'Issue a tenant API key (admin only); the key is shown once' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiProblems(400)
