@@ -21,6 +21,7 @@ export class ListApiKeysQuery extends ListQuery {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
+  @Matches(TENANT_ID, { message: TENANT_ID_MESSAGE })
   tenant_id?: string;
 }
 

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { TENANT_ID, TENANT_ID_MESSAGE } from '../auth/api-key.dto';
 import { ListQuery } from '../common/list-query.dto';
+import { IsTimestamp } from '../common/validators';
 import {
   DELIVERY_STATUSES,
   DELIVERY_TRIGGERS,
@@ -17,26 +19,29 @@ export class ListDeliveriesQuery extends ListQuery {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
+  @MaxLength(100, { message: 'must be at most 100 characters' })
   endpoint_id?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
+  @MaxLength(100, { message: 'must be at most 100 characters' })
   event_id?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
+  @Matches(TENANT_ID, { message: TENANT_ID_MESSAGE })
   tenant_id?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  @IsTimestamp('must be an ISO-8601 timestamp')
   since?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Created at or before' })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  @IsTimestamp('must be an ISO-8601 timestamp')
   until?: string;
 }
 

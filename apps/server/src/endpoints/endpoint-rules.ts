@@ -18,8 +18,10 @@ export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const MAX_HEADERS = 20;
+const MAX_HEADER_NAME = 100;
 const MAX_HEADER_VALUE = 1_000;
 const MAX_METADATA_KEYS = 50;
+const MAX_METADATA_BYTES = 8_192;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -31,11 +33,14 @@ export function headersProblem(value: unknown): string | null {
   const entries = Object.entries(value);
   if (entries.length > MAX_HEADERS) return `may hold at most ${MAX_HEADERS} headers`;
   for (const [name, headerValue] of entries) {
+    if (name.length > MAX_HEADER_NAME) return `header names must be at most ${MAX_HEADER_NAME} characters`;
     if (!HEADER_NAME.test(name)) return `"${name}" is not a valid header name`;
     if (RESERVED_HEADERS.has(name.toLowerCase()))
       return `"${name}" is set by the server and cannot be overridden`;
     if (typeof headerValue !== 'string') return `"${name}" must have a string value`;
     if (/[\r\n\0]/.test(headerValue)) return `"${name}" must not contain line breaks`;
+    // What an HTTP/1.1 field value may hold (and what undici will send): no other control characters.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(headerValue)) return `"${name}" may only hold printable characters`;
     if (headerValue.length > MAX_HEADER_VALUE)
       return `"${name}" is longer than ${MAX_HEADER_VALUE} characters`;
   }
@@ -52,5 +57,7 @@ export function metadataProblem(value: unknown): string | null {
     if (typeof entry !== 'string' || entry.length > 1_000)
       return `"${key}" must be a string of at most 1000 characters`;
   }
+  if (Buffer.byteLength(JSON.stringify(value)) > MAX_METADATA_BYTES)
+    return `must be at most ${MAX_METADATA_BYTES} bytes as JSON`;
   return null;
 }

@@ -16,6 +16,7 @@ import { TENANT_ID, TENANT_ID_MESSAGE } from '../auth/api-key.dto';
 import { ListQuery } from '../common/list-query.dto';
 import { EachItem } from '../common/validation';
 import { Optional, Satisfies } from '../common/validators';
+import { MAX_ENDPOINT_URL_LENGTH } from '../net/url-policy';
 import type { DisabledReason, EndpointStatus } from './endpoint.entity';
 import { headersProblem, metadataProblem } from './endpoint-rules';
 import { eventPatternProblem } from './event-patterns';
@@ -25,8 +26,11 @@ export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 export const MAX_ROTATION_GRACE_SECONDS = 604_800;
 
 export class CreateEndpointDto {
-  @ApiProperty({ example: 'https://example.com/webhooks', maxLength: 2048 })
+  @ApiProperty({ example: 'https://example.com/webhooks', maxLength: MAX_ENDPOINT_URL_LENGTH })
   @IsString()
+  @MaxLength(MAX_ENDPOINT_URL_LENGTH, {
+    message: `must be at most ${MAX_ENDPOINT_URL_LENGTH} characters long`,
+  })
   url: string;
 
   @ApiProperty({
@@ -98,6 +102,7 @@ export class ListEndpointsQuery extends ListQuery {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
+  @Matches(TENANT_ID, { message: TENANT_ID_MESSAGE })
   tenant_id?: string;
 }
 

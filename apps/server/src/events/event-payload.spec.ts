@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, publishRequestHash, serializePayload } from './event-payload';
+import {
+  canonicalJson,
+  eventDataProblem,
+  MAX_EVENT_DATA_DEPTH,
+  publishRequestHash,
+  serializePayload,
+} from './event-payload';
 
 describe('serializePayload', () => {
   it('is the exact §4 body: id, type, created_at, data in that order', () => {
@@ -35,5 +41,31 @@ describe('publishRequestHash', () => {
   it('canonicalJson keeps array order', () => {
     expect(canonicalJson([2, 1])).toBe('[2,1]');
     expect(canonicalJson({ b: null, a: 'x' })).toBe('{"a":"x","b":null}');
+  });
+});
+
+describe('eventDataProblem', () => {
+  /** `levels` nested containers, alternating objects and arrays, the outermost an object. */
+  function nested(levels: number): unknown {
+    let value: unknown = 1;
+    for (let level = levels; level >= 1; level--) value = level % 2 === 1 ? { k: value } : [value];
+    return value;
+  }
+
+  it.each([
+    [{}, null],
+    [{ a: 1, b: 'x', c: null, d: [1, 2, { e: true }] }, null],
+    [nested(MAX_EVENT_DATA_DEPTH), null],
+    [nested(MAX_EVENT_DATA_DEPTH + 1), /deeper than 32/],
+    [{ wide: Array.from({ length: 1000 }, () => ({ a: [1] })) }, null],
+  ])('%#', (value, expected) => {
+    const problem = eventDataProblem(value);
+    if (expected === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(expected);
+  });
+
+  it('stays shallow on very deep input (it must not overflow the stack itself)', () => {
+    const text = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    expect(eventDataProblem(JSON.parse(text))).toMatch(/deeper than/);
   });
 });

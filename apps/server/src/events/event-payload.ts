@@ -34,6 +34,29 @@ export function publishRequestHash(request: { tenantId: string; type: string; da
     .digest('hex');
 }
 
+/** How deeply event `data` may nest (the object itself is level 1). Deeper JSON is refused with a 400
+ *  rather than left to overflow the stack of whatever serializes it later. */
+export const MAX_EVENT_DATA_DEPTH = 32;
+
+/** Nesting depth of a JSON value, counting only up to `limit + 1` (so it stays cheap and shallow). */
+function depthOf(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (limit < 0) return 1;
+  let deepest = 0;
+  for (const entry of Object.values(value as Record<string, unknown>)) {
+    deepest = Math.max(deepest, depthOf(entry, limit - 1));
+    if (deepest > limit) break;
+  }
+  return 1 + deepest;
+}
+
+/** Why event `data` is unacceptable, or null (its type is checked separately). */
+export function eventDataProblem(value: unknown): string | null {
+  return depthOf(value, MAX_EVENT_DATA_DEPTH) > MAX_EVENT_DATA_DEPTH
+    ? `must not nest deeper than ${MAX_EVENT_DATA_DEPTH} levels`
+    : null;
+}
+
 /** Valid `Idempotency-Key`: 1–255 visible ASCII characters. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsObject, IsOptional, IsString, Matches } from 'class-validator';
+import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
 import { TENANT_ID, TENANT_ID_MESSAGE } from '../auth/api-key.dto';
 import { ListQuery } from '../common/list-query.dto';
-import { Optional } from '../common/validators';
+import { IsTimestamp, Optional, Satisfies } from '../common/validators';
 import { EVENT_TYPE } from '../endpoints/event-patterns';
+import { eventDataProblem } from './event-payload';
 
 const TYPE_MESSAGE = 'must be 1–200 letters, digits, _, - and dots';
 
@@ -19,6 +20,7 @@ export class PublishEventDto {
     example: { invoice_id: 'in_123', amount: 4200 },
   })
   @IsObject({ message: 'must be a JSON object' })
+  @Satisfies(eventDataProblem)
   data: Record<string, unknown>;
 
   @ApiPropertyOptional({ default: 'default' })
@@ -31,22 +33,24 @@ export class PublishEventDto {
 export class ListEventsQuery extends ListQuery {
   @ApiPropertyOptional({ description: 'Exact event type' })
   @IsOptional()
-  @IsString()
+  @IsString({ message: TYPE_MESSAGE })
+  @Matches(EVENT_TYPE, { message: TYPE_MESSAGE })
   type?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
+  @Matches(TENANT_ID, { message: TENANT_ID_MESSAGE })
   tenant_id?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  @IsTimestamp('must be an ISO-8601 timestamp')
   since?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Created at or before' })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO-8601 timestamp' })
+  @IsTimestamp('must be an ISO-8601 timestamp')
   until?: string;
 }
 

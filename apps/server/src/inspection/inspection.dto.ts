@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsString, Matches } from 'class-validator';
-import { Optional } from '../common/validators';
+import { Optional, Satisfies } from '../common/validators';
 import { AttemptDto, DeliveryDto } from '../deliveries/delivery.dto';
 import { EVENT_TYPE } from '../endpoints/event-patterns';
+import { eventDataProblem } from '../events/event-payload';
 
 const TYPE_MESSAGE = 'must be 1–200 letters, digits, _, - and dots';
 
@@ -22,6 +23,7 @@ export class TestEndpointDto {
   })
   @Optional()
   @IsObject({ message: 'must be a JSON object' })
+  @Satisfies(eventDataProblem)
   data?: Record<string, unknown>;
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsISO8601, IsString } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsString } from 'class-validator';
 import { EachItem } from '../common/validation';
-import { Optional } from '../common/validators';
+import { IsTimestamp, Optional } from '../common/validators';
 import { DeliveryDto } from '../deliveries/delivery.dto';
 import { eventPatternProblem } from '../endpoints/event-patterns';
 import { REPLAY_MODES, type ReplayMode, type ReplayStatus } from './replay.entity';
@@ -38,13 +38,13 @@ export class EventReplayDto {
 export class ReplayEndpointDto {
   @ApiProperty({ format: 'date-time', description: 'Window start (included)' })
   @IsString({ message: TIMESTAMP_MESSAGE })
-  @IsISO8601({ strict: true }, { message: TIMESTAMP_MESSAGE })
+  @IsTimestamp(TIMESTAMP_MESSAGE)
   since: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Window end (included); default now' })
   @Optional()
   @IsString({ message: TIMESTAMP_MESSAGE })
-  @IsISO8601({ strict: true }, { message: TIMESTAMP_MESSAGE })
+  @IsTimestamp(TIMESTAMP_MESSAGE)
   until?: string;
 
   @ApiPropertyOptional({
