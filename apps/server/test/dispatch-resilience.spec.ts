@@ -236,8 +236,15 @@ describeEachDatabase('address policy at connect time and the failing rule', (db)
   });
 });
 
-describe('AttemptRefusedError', () => {
-  it('names its reason', () => {
-    expect(new AttemptRefusedError('busy', 'x').reason).toBe('busy');
+describe('roles', () => {
+  it('an api-only process serves /metrics too', async () => {
+    const api = await startServer({ env: { WEBHOOKS_ROLE: 'api' } });
+    try {
+      const response = await fetch(`${api.url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('acme_webhooks_queue_depth');
+    } finally {
+      await api.close();
+    }
   });
 });
