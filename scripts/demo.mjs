@@ -74,9 +74,17 @@ class DemoError extends Error {}
 // ---------------------------------------------------------------------------------------------------
 // Resources, and cleaning them up whatever happens
 
-const state = { server: null, receivers: [], dataDir: null, cleaning: null };
+const state = {
+  server: null,
+  receivers: [],
+  dataDir: null,
+  cleaning: null,
+  shuttingDown: false,
+  keeping: false,
+};
 
 async function cleanup() {
+  state.shuttingDown = true; // from here on, the server exiting is expected (Ctrl-C reaches it too)
   state.cleaning ??= (async () => {
     await Promise.allSettled(state.receivers.map((receiver) => receiver.close()));
     if (state.server) await state.server.stop();
@@ -143,24 +151,33 @@ async function startServer(dataDir, apiKey) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const lastLine = () =>
+  let listening = false;
+  let bannerEnd = 0; // where the output after the start banner begins
+  const lastLine = (from = 0) =>
     output
-      .trim()
+      .slice(from)
       .split('\n')
-      .filter((line) => line.trim())
-      .pop() ?? '(no output)';
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .pop();
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   let stopping = false;
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new DemoError(`the server did not start within 20 s; last output: ${lastLine()}`)),
-      20_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new DemoError(`the server did not start within 20 s; last output: ${lastLine() ?? 'none'}`));
+    }, 20_000);
     const onData = (chunk) => {
       output += chunk.toString();
-      if (output.length > 64_000) output = output.slice(-32_000);
+      if (output.length > 64_000) {
+        const cut = output.length - 32_000;
+        output = output.slice(cut);
+        bannerEnd = Math.max(0, bannerEnd - cut);
+      }
       const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
+      if (match && !listening) {
+        listening = true;
+        bannerEnd = output.length;
         clearTimeout(timer);
         resolve(match[1]);
       }
@@ -173,12 +190,15 @@ async function startServer(dataDir, apiKey) {
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new DemoError(`the server exited (${code}) before listening: ${lastLine()}`));
+      reject(new DemoError(`the server exited (${code}) before listening: ${lastLine() ?? 'no output'}`));
     });
   });
   // Once it runs, the server must keep running until we stop it.
   void exited.then((code) => {
-    if (!stopping) void fail(new DemoError(`the server stopped unexpectedly (${code}): ${lastLine()}`));
+    const last = lastLine(bannerEnd);
+    const detail = last ? `; its last output: ${last}` : '';
+    if (!stopping && !state.shuttingDown)
+      void fail(new DemoError(`the server stopped unexpectedly (${code})${detail}`));
   });
   return {
     url,
