@@ -3,17 +3,25 @@ import { Response } from 'express';
 import { ulid } from 'ulid';
 import { ApiProblem, ProblemBody, problemBody } from './problem';
 
-/** An error thrown by express's body parser (http-errors): it carries a status and a `type`. */
+/**
+ * An error thrown by express's body parser (http-errors): it carries a 4xx status and usually a
+ * `type`; a body that fails to decompress (`Content-Encoding: gzip` over plain bytes) comes without
+ * one, marked only `expose`.
+ */
 interface BodyParserError {
   status: number;
-  type: string;
+  type?: string;
+  expose?: boolean;
   limit?: number;
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
   const candidate = error as Partial<BodyParserError> | null;
   return (
-    typeof candidate?.type === 'string' && typeof candidate.status === 'number' && candidate.status < 500
+    (typeof candidate?.type === 'string' || candidate?.expose === true) &&
+    typeof candidate.status === 'number' &&
+    candidate.status >= 400 &&
+    candidate.status < 500
   );
 }
 

@@ -88,7 +88,10 @@ export class RequestValidationPipe implements PipeTransform {
     const scalars: Record<string, unknown> = {};
     const structured: Array<[string, unknown]> = [];
     for (const [key, entry] of Object.entries(input)) {
-      if (entry !== null && typeof entry === 'object') structured.push([key, entry]);
+      // class-transformer silently drops `constructor` and `__proto__`: keep them, so the whitelist
+      // reports them as unknown fields instead of ignoring them.
+      if ((entry !== null && typeof entry === 'object') || key === 'constructor' || key === '__proto__')
+        structured.push([key, entry]);
       else scalars[key] = entry;
     }
     const dto = plainToInstance(metatype as new () => object, scalars) as Record<string, unknown>;
