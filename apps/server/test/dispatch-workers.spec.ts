@@ -1,6 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Delivery } from '../src/deliveries/delivery.entity';
+import { newDelivery } from '../src/deliveries/new-delivery';
 import { DeliveryAttempter } from '../src/dispatch/delivery-attempter';
+import { DeliveryClaims } from '../src/dispatch/delivery-claims';
 import { createHttpApp } from '../src/http-app';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call } from './support/http';
@@ -81,5 +84,48 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
     }
     // Both workers took part.
     expect([...attemptsBy.values()].filter((n) => n > 0)).toHaveLength(2);
+  });
+
+  it('two workers claiming the same endpoint at the same instant never lease more than its cap', async () => {
+    const created = await call(server, 'POST', '/webhook-endpoints', {
+      body: {
+        url: `${receiver.url}/race`,
+        events: ['nothing.matches'],
+        max_concurrency: 3,
+        tenant_id: 'race',
+      },
+    });
+    expect(created.status).toBe(201);
+    // Due an hour from now: the running dispatchers leave them alone; the claims below pass that time,
+    // so nothing else may be open (those leases would look expired an hour from now).
+    const open = async () =>
+      Number(
+        (
+          await server.dataSource.query(
+            "SELECT COUNT(*) AS n FROM deliveries WHERE status IN ('pending', 'retrying')",
+          )
+        )[0].n,
+      );
+    for (let tries = 0; (await open()) > 0; tries++) {
+      if (tries > 200) throw new Error('deliveries of the previous test are still open');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const later = new Date(Date.now() + 3_600_000);
+    const rows = Array.from({ length: 30 }, (_, i) =>
+      newDelivery({ id: `evt_race${i}`, tenantId: 'race' }, created.body.id, 'event', later),
+    );
+    await server.dataSource.getRepository(Delivery).insert(rows);
+    const [a, b] = workers.map((worker) => worker.get(DeliveryClaims));
+    for (let round = 0; round < 8; round++) {
+      const now = new Date(later.getTime() + round * 1_000);
+      const claimed = await Promise.all(
+        [a!, b!].map((claims, i) =>
+          claims.claimDueDeliveries({ leaseToken: `race-${round}-${i}`, limit: 10, now, leaseMs: 500 }),
+        ),
+      );
+      const ofRace = claimed.flat().filter((delivery) => delivery.endpointId === created.body.id);
+      expect(ofRace).toHaveLength(3);
+      // Each round's leases expire before the next round's `now`.
+    }
   });
 });
