@@ -13,15 +13,13 @@ const routes: Record<string, Handler> = {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () =>
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            method: req.method,
-            headers: req.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        ),
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          method: req.method,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      ),
     );
   },
   '/500': (_req, res) => res.writeHead(500).end('boom'),
