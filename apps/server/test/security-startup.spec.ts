@@ -105,7 +105,7 @@ describe('production start-up refusals (node dist/main.js)', () => {
       const refused = await fetch(`${url}/webhook-endpoints`, {
         method: 'POST',
         headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ url: 'http://example.com/hook', events: ['*'] }),
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/hook', events: ['*'] }),
       });
       expect(refused.status).toBe(400);
     } finally {

@@ -253,8 +253,8 @@ describeEachDatabase('production rules for endpoint URLs', (db) => {
 
   it('refuses http:// and credentials in production', async () => {
     for (const [url, message] of [
-      ['http://example.com/hook', /https/],
-      ['https://user:pass@example.com/hook', /credentials/],
+      ['http://127.0.0.1:9/hook', /https/],
+      ['https://user:pass@127.0.0.1:9/hook', /credentials/],
     ] as const) {
       const response = await call(server, 'POST', '/webhook-endpoints', { body: { url, events: ['*'] } });
       expect(response.status, url).toBe(400);
@@ -366,7 +366,7 @@ describe('HTTP hygiene: security headers and logs', () => {
 
   it('sets nosniff, frame deny and no x-powered-by on every API response, no-store on secrets and keys', async () => {
     const created = await call(server, 'POST', '/webhook-endpoints', {
-      body: { url: 'https://example.com/hook', events: ['*'] },
+      body: { url: 'http://127.0.0.1:9/hook', events: ['*'] },
     });
     const key = await call(server, 'POST', '/api-keys', { body: { tenant_id: 'hdr', name: 'x' } });
     const secretBearing = [
@@ -398,7 +398,7 @@ describe('HTTP hygiene: security headers and logs', () => {
     const endpoint = await call(server, 'POST', '/webhook-endpoints', {
       key: tenant.body.key,
       body: {
-        url: 'https://example.com/hook',
+        url: 'http://127.0.0.1:9/hook',
         events: ['*'],
         headers: { Authorization: 'Bearer custom-token-123' },
       },

@@ -92,7 +92,7 @@ const LIST_ROUTES = ['GET /webhook-endpoints', 'GET /events', 'GET /deliveries']
 const CREATE_ROUTES: Array<{ op: string; body: (tenant: string) => Record<string, unknown> }> = [
   {
     op: 'POST /webhook-endpoints',
-    body: (tenant) => ({ url: 'https://example.com/hook', events: ['*'], tenant_id: tenant }),
+    body: (tenant) => ({ url: 'http://127.0.0.1:9/hook', events: ['*'], tenant_id: tenant }),
   },
   { op: 'POST /events', body: (tenant) => ({ type: 'tenant.probe', data: {}, tenant_id: tenant }) },
 ];

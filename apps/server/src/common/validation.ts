@@ -87,11 +87,13 @@ export class RequestValidationPipe implements PipeTransform {
     const input = isPlainObject(value) ? value : {};
     const scalars: Record<string, unknown> = {};
     const structured: Array<[string, unknown]> = [];
+    // No DTO has a `constructor` or `__proto__` field; class-transformer would silently drop them and
+    // class-validator cannot validate an object whose `constructor` is data, so report them here.
+    const unknown: FieldError[] = [];
     for (const [key, entry] of Object.entries(input)) {
-      // class-transformer silently drops `constructor` and `__proto__`: keep them, so the whitelist
-      // reports them as unknown fields instead of ignoring them.
-      if ((entry !== null && typeof entry === 'object') || key === 'constructor' || key === '__proto__')
-        structured.push([key, entry]);
+      if (key === 'constructor' || key === '__proto__')
+        unknown.push({ field: key, message: 'is not a known field' });
+      else if (entry !== null && typeof entry === 'object') structured.push([key, entry]);
       else scalars[key] = entry;
     }
     const dto = plainToInstance(metatype as new () => object, scalars) as Record<string, unknown>;
@@ -104,7 +106,8 @@ export class RequestValidationPipe implements PipeTransform {
       stopAtFirstError: true,
       validationError: { target: true, value: true },
     });
-    if (errors.length > 0) throw ApiProblem.invalid(fieldErrors(errors));
+    if (errors.length > 0 || unknown.length > 0)
+      throw ApiProblem.invalid([...fieldErrors(errors), ...unknown]);
     return dto;
   }
 }
