@@ -49,6 +49,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the resource’s state.',
   413: 'Body larger than WEBHOOKS_MAX_PAYLOAD_BYTES.',
   415: 'Body is not JSON.',
+  429: 'Too many requests with this API key; retry after `Retry-After` seconds.',
 };
 
 /** Documents a `{"data":[…],"next_cursor"}` page of `model`. */

@@ -9,7 +9,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Signed webhook delivery with retries, dead letters and replay. Every route but /healthz, /readyz, ' +
         '/metrics, /docs and /openapi.json needs `Authorization: Bearer <key>`. Errors are ' +
         'application/problem+json. Lists take `limit` (1–250, default 50) and `cursor` and return ' +
-        '`{"data":[…],"next_cursor"}`, newest first.',
+        '`{"data":[…],"next_cursor"}`, newest first. Each API key may make WEBHOOKS_API_RATE_LIMIT ' +
+        'requests per second (default 100, bursts of 200); beyond that a 429 with Retry-After.',
     )
     .setVersion('1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The admin key or a tenant API key' })
