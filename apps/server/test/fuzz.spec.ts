@@ -171,6 +171,9 @@ const GARBAGE_IDS = [
   "'%20OR%201=1",
   'null',
   '%E2%80%AE',
+  '%',
+  '%E0%A4%A',
+  '%ZZ',
 ];
 
 /** Mostly the real resource (so the body is what gets checked), sometimes a garbage id. */
