@@ -1,9 +1,11 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
-import { ApiProblem } from './common/problem';
+import { ApiProblem, problemBody } from './common/problem';
 import { ProblemFilter } from './common/problem.filter';
 import { securityHeaders } from './common/security-headers';
 import { RequestValidationPipe } from './common/validation';
@@ -29,6 +31,29 @@ function requireJsonBody(request: Request, _response: Response, next: NextFuncti
 }
 
 /**
+ * Requests Node's HTTP parser refuses before the app sees them (headers over 16 KiB, broken
+ * framing, a header timeout) get a problem+json answer like every other error, not a bare status line.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 431
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'HPE_HEADERS_TIMEOUT'
+        ? 408
+        : 400;
+  const body = JSON.stringify(problemBody(status, 'The request could not be read as HTTP/1.1.'));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/problem+json\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
  * The Nest application with everything the HTTP surface needs (body limit, problem+json errors,
  * validation, security headers, API reference), not yet listening. main.ts, the e2e harness and the
  * OpenAPI writer all build it here, so they serve exactly the same thing.
@@ -43,6 +68,7 @@ export async function createHttpApp(
     logger: options.logger ?? ['warn', 'error'],
   });
   app.disable('x-powered-by');
+  app.getHttpServer().on('clientError', answerClientError);
   app.use(securityHeaders);
   app.use(requireJsonBody);
   app.useBodyParser('json', {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { verify, WebhookVerificationError } from '@acme/webhook-verify';
 import type { LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -391,6 +392,30 @@ describe('HTTP hygiene: security headers and logs', () => {
       expect(response.headers.get('x-frame-options')).toBe('DENY');
       expect(response.headers.get('x-powered-by')).toBeNull();
     }
+  });
+
+  it('requests Node refuses before the app (huge headers, broken framing) still get problem+json', async () => {
+    const huge = await fetch(`${server.url}/events`, { headers: { 'x-padding': 'p'.repeat(20_000) } });
+    expect(huge.status).toBe(431);
+    expect(huge.headers.get('content-type')).toBe('application/problem+json');
+    expect(await huge.json()).toMatchObject({ status: 431, errors: [] });
+
+    const { port } = new URL(server.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n');
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain('Content-Type: application/problem+json');
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400 });
+    expect((await call(server, 'GET', '/healthz', { key: null })).status).toBe(200);
   });
 
   it('never logs keys, secrets or Authorization headers, not even with a 500', async () => {
