@@ -7,7 +7,8 @@
 // Then publish→receipt latency at a steady rate, and the server's peak RSS. Last line: a JSON object.
 //
 // Options (env): BENCH_EVENTS (default 3000), BENCH_RATE (200), BENCH_RATE_SECONDS (10),
-// MYSQL_URL (mysql://root@127.0.0.1:3306), REDIS_URL (redis://127.0.0.1:6379).
+// MYSQL_URL (mysql://root@127.0.0.1:3306), REDIS_URL (redis://127.0.0.1:6379),
+// BENCH_SERVER_NODE_ARGS (extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -27,6 +28,7 @@ const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const CONCURRENCY = 32;
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -150,7 +152,7 @@ async function bullmqBaseline(receiver) {
 }
 
 async function startAcme(database) {
-  const child = spawn(process.execPath, [join(root, 'apps/server/dist/main.js')], {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, join(root, 'apps/server/dist/main.js')], {
     env: {
       ...process.env,
       NODE_ENV: 'development',

@@ -19,7 +19,21 @@ import { OutgoingRequest, SendResult } from '../net/http-sender';
 import { decideOutcome, isSuccessfulAttempt, Outcome } from './attempt-outcome';
 import { OPEN_STATUSES } from './delivery-claims';
 import { inDispatchTransaction, lockEndpoints } from './dispatch-transaction';
-import { isCircuitOpen, nextStreak, shouldDisableFailingEndpoint } from './endpoint-health';
+import { FailureStreak, isCircuitOpen, nextStreak, shouldDisableFailingEndpoint } from './endpoint-health';
+
+interface Planned {
+  now: Date;
+  succeeded: boolean;
+  outcome: Outcome;
+  attempt: Attempt;
+  update: Partial<Delivery>;
+  /** The attempt still held the lease: clear it. */
+  clearLease: boolean;
+}
+
+function sameTime(a: Date | null, b: Date | null): boolean {
+  return a === null || b === null ? a === b : a.getTime() === b.getTime();
+}
 
 export interface AttemptRecord {
   delivery: Delivery;
@@ -41,41 +55,200 @@ export interface RecordedAttempt {
   disabledEndpoint: DisabledReason | null;
 }
 
+/** Most finished attempts written in one transaction. */
+export const MAX_RECORD_BATCH = 64;
+
+interface Pending {
+  input: AttemptRecord;
+  random: () => number;
+  resolve: (recorded: RecordedAttempt) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Columns of `deliveries` an attempt's outcome writes, in the order of the batched UPDATE. */
+const OUTCOME_COLUMNS: (keyof Delivery)[] = [
+  'status',
+  'attempts',
+  'nextAttemptAt',
+  'lastAttemptAt',
+  'lastStatusCode',
+  'lastError',
+  'updatedAt',
+];
+
 /**
  * Writes what one attempt did, in ONE transaction: the attempt row, the delivery's new state (lease
  * cleared), the endpoint's failure streak, disabling (`gone`, `failing`) with its open deliveries
  * going `dead`, and the circuit: a failed probe holds the backlog behind the next probe, a successful
  * one releases it. Test deliveries touch nothing of the endpoint.
+ *
+ * Attempts that finish while a write is in progress are written together in the next transaction
+ * (group commit: one commit, one fsync and one endpoint lock for many attempts) with exactly the
+ * sequential rules: each attempt's outcome is applied in order, the endpoint row is written only
+ * when its streak changed, and from the first attempt that disables the endpoint or moves its
+ * circuit on, the rest of the batch is written one by one as before. A batch that fails is retried
+ * attempt by attempt, so one bad row cannot fail the others.
  */
 @Injectable()
 export class AttemptRecorder {
+  private readonly queue: Pending[] = [];
+  private flushing = false;
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   record(input: AttemptRecord, random: () => number = Math.random): Promise<RecordedAttempt> {
-    return inDispatchTransaction(this.dataSource, (manager) => this.recordIn(manager, input, random));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, random, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // Attempts finishing in the same turn of the event loop share the first transaction.
+        setImmediate(() => void this.flush());
+      }
+    });
   }
 
-  private async recordIn(
-    manager: EntityManager,
-    input: AttemptRecord,
-    random: () => number,
-  ): Promise<RecordedAttempt> {
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_RECORD_BATCH);
+        try {
+          const recorded = await inDispatchTransaction(this.dataSource, (manager) =>
+            this.recordBatchIn(manager, batch),
+          );
+          for (const [i, pending] of batch.entries()) pending.resolve(recorded[i]!);
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]!.reject(error);
+            continue;
+          }
+          // Each on its own: whichever attempt broke the batch fails alone.
+          await Promise.all(
+            batch.map((pending) =>
+              inDispatchTransaction(this.dataSource, (manager) =>
+                this.recordIn(manager, pending.input, pending.random),
+              ).then(pending.resolve, pending.reject),
+            ),
+          );
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async recordBatchIn(manager: EntityManager, batch: Pending[]): Promise<RecordedAttempt[]> {
+    const ids = new Set(batch.map((pending) => pending.input.delivery.id));
+    if (batch.length === 1 || ids.size < batch.length) {
+      const results: RecordedAttempt[] = [];
+      for (const pending of batch) results.push(await this.recordIn(manager, pending.input, pending.random));
+      return results;
+    }
+    // The endpoint rows first (the lock order every writer and claimer follows), then the deliveries.
+    const endpointIds = batch
+      .filter((pending) => pending.input.delivery.trigger !== 'test')
+      .map((pending) => pending.input.delivery.endpointId);
+    const locked = await lockEndpoints(manager, [...new Set(endpointIds)].sort());
+    const streaks = new Map(
+      locked.map((endpoint) => [
+        endpoint.id,
+        { consecutiveFailures: endpoint.consecutiveFailures, failingSince: endpoint.failingSince },
+      ]),
+    );
+    const rows = await manager.findBy(Delivery, { id: In([...ids]) });
+    const currents = new Map(rows.map((row) => [row.id, row]));
+
+    const results: RecordedAttempt[] = [];
+    const attempts: Attempt[] = [];
+    const updates: { id: string; update: Partial<Delivery>; clearLease: boolean }[] = [];
+    const dirty = new Set<string>();
+    const flushWrites = async () => {
+      if (attempts.length > 0) await manager.insert(Attempt, attempts.splice(0));
+      await this.updateDeliveries(manager, updates.splice(0));
+      for (const id of dirty) await manager.update(Endpoint, { id }, streaks.get(id)!);
+      dirty.clear();
+    };
+
+    for (const [index, pending] of batch.entries()) {
+      const { input } = pending;
+      const current = currents.get(input.delivery.id);
+      if (!current)
+        throw new Error(`delivery ${input.delivery.id} disappeared before its attempt was recorded`);
+      const isTest = current.trigger === 'test';
+      const streak = isTest ? undefined : streaks.get(current.endpointId);
+      if (!isTest && !streak) throw new Error(`endpoint ${current.endpointId} disappeared`);
+      const planned = this.plan(input, current, pending.random);
+      if (streak) {
+        const next = nextStreak(streak, planned.succeeded, planned.now);
+        const action = this.endpointAction(planned, streak, next);
+        if (action !== 'none') {
+          // Disabling or moving the circuit changes other deliveries: write what came before, then
+          // the rest one by one exactly as a lone attempt is written.
+          await flushWrites();
+          for (const rest of batch.slice(index)) {
+            results.push(await this.recordIn(manager, rest.input, rest.random));
+          }
+          return results;
+        }
+        if (
+          next.consecutiveFailures !== streak.consecutiveFailures ||
+          !sameTime(next.failingSince, streak.failingSince)
+        ) {
+          streaks.set(current.endpointId, next);
+          dirty.add(current.endpointId);
+        }
+      }
+      attempts.push(planned.attempt);
+      updates.push({ id: current.id, update: planned.update, clearLease: planned.clearLease });
+      results.push({
+        attempt: planned.attempt,
+        outcome: planned.outcome,
+        delivery: {
+          ...current,
+          ...planned.update,
+          ...(planned.clearLease ? { leaseOwner: null, leaseExpiresAt: null } : {}),
+        },
+        releasedBacklog: false,
+        disabledEndpoint: null,
+      });
+    }
+    await flushWrites();
+    return results;
+  }
+
+  /** What a lone attempt's recordIn would do to the endpoint, beyond its streak. */
+  private endpointAction(
+    planned: Planned,
+    before: FailureStreak,
+    streak: FailureStreak,
+  ): 'none' | 'disable' | 'hold' | 'release' {
+    if (planned.outcome.endpointAction === 'disable_gone') return 'disable';
+    if (
+      shouldDisableFailingEndpoint(streak, planned.now, {
+        disableAfterMs: this.config.disableAfterMs,
+        minFailures: this.config.disableMinFailures,
+      })
+    )
+      return 'disable';
+    if (!planned.succeeded && isCircuitOpen(streak.consecutiveFailures) && planned.update.nextAttemptAt)
+      return 'hold';
+    if (planned.succeeded && isCircuitOpen(before.consecutiveFailures)) return 'release';
+    return 'none';
+  }
+
+  /** The attempt row and the delivery's new state, from the delivery as stored now. */
+  private plan(input: AttemptRecord, current: Delivery, random: () => number): Planned {
     const { result } = input;
     const now = new Date(result.startedAt.getTime() + result.durationMs);
-    const isTest = input.delivery.trigger === 'test';
+    const isTest = current.trigger === 'test';
     const summary = {
       statusCode: result.response?.status ?? null,
       errorCode: result.error?.code ?? null,
       retryAfter: result.response?.headers['retry-after'] ?? null,
     };
     const succeeded = isSuccessfulAttempt(summary);
-
-    // The endpoint row first (the lock order every writer and claimer follows), then the delivery.
-    const [endpoint] = isTest ? [undefined] : await lockEndpoints(manager, [input.delivery.endpointId]);
-    const current = await manager.findOneByOrFail(Delivery, { id: input.delivery.id });
     const attemptNumber = current.attempts + 1;
     const outcome = decideOutcome({
       result: summary,
@@ -85,7 +258,6 @@ export class AttemptRecorder {
       random,
       retryOnFailure: input.retryOnFailure && !isTest,
     });
-
     const attempt: Attempt = {
       id: newId('att'),
       deliveryId: current.id,
@@ -104,8 +276,6 @@ export class AttemptRecorder {
       errorCode: result.error?.code ?? null,
       errorMessage: result.error?.message ?? null,
     };
-    await manager.insert(Attempt, attempt);
-
     // Still ours and open: apply the outcome. Settled meanwhile (endpoint deleted or disabled while
     // the request was in flight): keep that status, unless this attempt actually delivered.
     const stillOurs = current.leaseOwner === input.leaseToken && OPEN_STATUSES.includes(current.status);
@@ -119,15 +289,80 @@ export class AttemptRecorder {
       lastError: result.error?.code ?? null,
       updatedAt: now,
     };
-    if (current.leaseOwner === input.leaseToken)
-      Object.assign(update, { leaseOwner: null, leaseExpiresAt: null });
+    return { now, succeeded, outcome, attempt, update, clearLease: current.leaseOwner === input.leaseToken };
+  }
+
+  /**
+   * One UPDATE for many deliveries (`CASE id WHEN … THEN …` per column), lease cleared where the
+   * attempt still held it. Values go through the driver's own conversion, as `manager.update` does.
+   */
+  private async updateDeliveries(
+    manager: EntityManager,
+    updates: { id: string; update: Partial<Delivery>; clearLease: boolean }[],
+  ): Promise<void> {
+    if (updates.length === 0) return;
+    if (updates.length === 1) {
+      const [{ id, update, clearLease }] = updates as [(typeof updates)[0]];
+      await manager.update(
+        Delivery,
+        { id },
+        clearLease ? { ...update, leaseOwner: null, leaseExpiresAt: null } : update,
+      );
+      return;
+    }
+    const metadata = manager.connection.getMetadata(Delivery);
+    const driver = manager.connection.driver;
+    const quote = (name: string) => driver.escape(name);
+    const params: unknown[] = [];
+    const sets: string[] = [];
+    for (const property of OUTCOME_COLUMNS) {
+      const column = metadata.findColumnWithPropertyName(property)!;
+      const cases = updates.map(({ id, update }) => {
+        params.push(id, driver.preparePersistentValue(update[property], column));
+        return 'WHEN ? THEN ?';
+      });
+      sets.push(`${quote(column.databaseName)} = CASE ${quote('id')} ${cases.join(' ')} END`);
+    }
+    const clearing = updates.filter((u) => u.clearLease).map((u) => u.id);
+    if (clearing.length > 0) {
+      for (const name of ['lease_owner', 'lease_expires_at']) {
+        sets.push(
+          `${quote(name)} = CASE WHEN ${quote('id')} IN (${clearing.map(() => '?').join(', ')}) THEN NULL ELSE ${quote(name)} END`,
+        );
+        params.push(...clearing);
+      }
+    }
+    params.push(...updates.map((u) => u.id));
+    await manager.query(
+      `UPDATE ${quote(metadata.tableName)} SET ${sets.join(', ')} WHERE ${quote('id')} IN (${updates.map(() => '?').join(', ')})`,
+      params,
+    );
+  }
+
+  private async recordIn(
+    manager: EntityManager,
+    input: AttemptRecord,
+    random: () => number,
+  ): Promise<RecordedAttempt> {
+    const isTest = input.delivery.trigger === 'test';
+    // The endpoint row first (the lock order every writer and claimer follows), then the delivery.
+    const [endpoint] = isTest ? [undefined] : await lockEndpoints(manager, [input.delivery.endpointId]);
+    const current = await manager.findOneByOrFail(Delivery, { id: input.delivery.id });
+    const { now, succeeded, outcome, attempt, update, clearLease } = this.plan(input, current, random);
+    await manager.insert(Attempt, attempt);
+    if (clearLease) Object.assign(update, { leaseOwner: null, leaseExpiresAt: null });
     await manager.update(Delivery, { id: current.id }, update);
 
     let releasedBacklog = false;
     let disabledEndpoint: DisabledReason | null = null;
     if (endpoint) {
       const streak = nextStreak(endpoint, succeeded, now);
-      await manager.update(Endpoint, { id: endpoint.id }, streak);
+      // A success on an endpoint with no streak changes nothing: no write.
+      if (
+        streak.consecutiveFailures !== endpoint.consecutiveFailures ||
+        !sameTime(streak.failingSince, endpoint.failingSince)
+      )
+        await manager.update(Endpoint, { id: endpoint.id }, streak);
       if (outcome.endpointAction === 'disable_gone') {
         disabledEndpoint = await this.disable(manager, endpoint, 'gone', now);
       } else if (
