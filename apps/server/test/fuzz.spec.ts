@@ -326,7 +326,17 @@ function malformed(route: Route, ids: Ids, random: Random, adminKey: string, ten
       const field =
         keys.length > 0 && random() < 0.8
           ? pick(random, keys)
-          : pick(random, ['__proto__', 'constructor', 'tenant', 'id', 'secret', 'prototype', '']);
+          : pick(random, [
+              '__proto__',
+              'constructor',
+              'toString',
+              'hasOwnProperty',
+              'tenant',
+              'id',
+              'secret',
+              'prototype',
+              '',
+            ]);
       body = JSON.stringify({ ...valid, [field]: hostile(random) });
       if (field === '__proto__') body = body.replace('"__proto__"', '"__proto__"');
       break;

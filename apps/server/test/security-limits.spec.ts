@@ -184,6 +184,20 @@ describeEachDatabase('input limits: each refusal is a 400 naming the field, and 
       JSON.parse('{"type":"a.b","data":{},"constructor":"x"}'),
       'constructor',
     ],
+    [
+      'an unknown __proto__ field',
+      'POST',
+      '/events',
+      '{"type":"a.b","data":{},"__proto__":{"admin":true}}',
+      '__proto__',
+    ],
+    [
+      'Object.prototype names as fields',
+      'POST',
+      '/events',
+      { type: 'a.b', data: {}, hasOwnProperty: 1, toString: 'x', valueOf: null },
+      'hasOwnProperty',
+    ],
   ];
 
   it.each(cases)('%s → 400 on %s', async (_name, method, template, body, field, headers) => {

@@ -87,12 +87,12 @@ export class RequestValidationPipe implements PipeTransform {
     const input = isPlainObject(value) ? value : {};
     const scalars: Record<string, unknown> = {};
     const structured: Array<[string, unknown]> = [];
-    // No DTO has a `constructor` or `__proto__` field; class-transformer would silently drop them and
-    // class-validator cannot validate an object whose `constructor` is data, so report them here.
+    // No DTO has a field named like an Object.prototype member (`constructor`, `__proto__`,
+    // `toString`…); class-transformer and class-validator silently skip such keys (or choke on a
+    // `constructor` that is data), so they are reported here.
     const unknown: FieldError[] = [];
     for (const [key, entry] of Object.entries(input)) {
-      if (key === 'constructor' || key === '__proto__')
-        unknown.push({ field: key, message: 'is not a known field' });
+      if (key in Object.prototype) unknown.push({ field: key, message: 'is not a known field' });
       else if (entry !== null && typeof entry === 'object') structured.push([key, entry]);
       else scalars[key] = entry;
     }
