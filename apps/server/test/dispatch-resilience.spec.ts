@@ -70,8 +70,15 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
   it('holds a failing endpoint’s backlog behind one probe, then drains it as soon as a probe succeeds', async () => {
     const target = await h.endpoint();
     let down = true;
-    receiver.on(target.path, () => (down ? { status: 500, delayMs: 300 } : { status: 200 }));
     const backlog = CIRCUIT_OPEN_AFTER_FAILURES + 1;
+    // Every first attempt is held until all of them have arrived, so none fails before the last is
+    // claimed, however slowly a loaded machine publishes.
+    const allArrived = receiver.waitFor(
+      () => receiver.received(target.path).length >= backlog,
+      10_000,
+      'every first attempt',
+    );
+    receiver.on(target.path, () => (down ? { status: 500, holdUntil: allArrived } : { status: 200 }));
     await Promise.all(Array.from({ length: backlog }, () => h.publish(target.tenant)));
 
     // Every delivery's first attempt fails; the circuit opens; ONE probe follows (retry 1, ~100 ms later).

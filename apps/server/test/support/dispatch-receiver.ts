@@ -14,7 +14,17 @@ export interface ReceivedRequest {
 export type Behavior = (
   request: ReceivedRequest,
   n: number,
-) => { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang' | 'reset';
+) =>
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      body?: string;
+      delayMs?: number;
+      /** Answer only once this settles (after delayMs, if both are given). */
+      holdUntil?: Promise<unknown>;
+    }
+  | 'hang'
+  | 'reset';
 
 /**
  * A real HTTP receiver on 127.0.0.1 for dispatch tests: per-path behaviour, every request recorded,
@@ -117,8 +127,9 @@ export class TestReceiver {
         if (res.destroyed) return;
         res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
+      const delayed = () => (answer.delayMs ? setTimeout(send, answer.delayMs) : send());
+      if (answer.holdUntil) void answer.holdUntil.then(delayed, delayed);
+      else delayed();
     });
   }
 }
