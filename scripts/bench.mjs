@@ -219,6 +219,8 @@ async function acme(receiver) {
       const event = await call('POST', '/events', { type: 'invoice.paid', data: { n: i } });
       ids.push(event.id);
     });
+    const publishSeconds = (performance.now() - started) / 1000;
+    log(`  (all ${EVENTS} accepted after ${publishSeconds.toFixed(2)} s: ${(EVENTS / publishSeconds).toFixed(0)} publishes/s)`);
     await receiver.waitFor(EVENTS, 300_000);
     const throughput = EVENTS / ((performance.now() - started) / 1000);
     const duplicates = receiver.received - receiver.firstSeen.size;

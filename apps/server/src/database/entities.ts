@@ -7,9 +7,10 @@ import { IdempotencyKey } from '../events/idempotency-key.entity';
 import { Replay } from '../replay/replay.entity';
 import { Initial1795742370281 } from './migrations/1795742370281-Initial';
 import { Replays1795742774411 } from './migrations/1795742774411-Replays';
+import { DeliveryLeaseIndex1795800000000 } from './migrations/1795800000000-DeliveryLeaseIndex';
 
 /** Every entity of the schema; registered once, in the data source. */
 export const ENTITIES = [Endpoint, WebhookEvent, IdempotencyKey, Delivery, Attempt, ApiKey, Replay];
 
 /** Migrations in order. Add new ones at the end: `<epoch>-<Name>.ts`. */
-export const MIGRATIONS = [Initial1795742370281, Replays1795742774411];
+export const MIGRATIONS = [Initial1795742370281, Replays1795742774411, DeliveryLeaseIndex1795800000000];

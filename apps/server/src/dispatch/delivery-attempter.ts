@@ -114,12 +114,18 @@ export class DeliveryAttempter {
     delivery: Delivery,
     leaseToken: string,
     options: AttemptOptions,
-    flags: { skipEndpointCheck?: boolean } = {},
+    flags: {
+      skipEndpointCheck?: boolean;
+      /** The endpoint and event as the claim read them (saves two queries per attempt). */
+      preloaded?: { endpoint: Endpoint | null; event: WebhookEvent | null };
+    } = {},
   ): Promise<RecordedAttempt | null> {
-    const [endpoint, event] = await Promise.all([
-      this.dataSource.getRepository(Endpoint).findOneBy({ id: delivery.endpointId }),
-      this.dataSource.getRepository(WebhookEvent).findOneBy({ id: delivery.eventId }),
-    ]);
+    const [endpoint, event] = flags.preloaded
+      ? [flags.preloaded.endpoint, flags.preloaded.event]
+      : await Promise.all([
+          this.dataSource.getRepository(Endpoint).findOneBy({ id: delivery.endpointId }),
+          this.dataSource.getRepository(WebhookEvent).findOneBy({ id: delivery.eventId }),
+        ]);
     const isTest = delivery.trigger === 'test';
     if (!endpoint || endpoint.deletedAt !== null || !event) {
       await this.settleWithoutAttempt(delivery, leaseToken, 'cancelled');

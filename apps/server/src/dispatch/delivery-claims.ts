@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, LessThanOrEqual } from 'typeorm';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
+import { WebhookEvent } from '../events/event.entity';
 import { inDispatchTransaction, lockEndpoints } from './dispatch-transaction';
 import { allowedInFlight } from './endpoint-health';
 import { EndpointRateLimiter } from './rate-limiter';
@@ -30,9 +31,11 @@ export function leaseTokenFactory(): () => string {
   return () => `${prefix}:${(++sequence).toString(36)}`;
 }
 
-interface Candidate {
-  id: string;
-  endpointId: string;
+/** A claimed delivery with what its attempt needs (null: the endpoint or event is gone). */
+export interface ClaimedDelivery {
+  delivery: Delivery;
+  endpoint: Endpoint | null;
+  event: WebhookEvent | null;
 }
 
 /**
@@ -46,20 +49,39 @@ interface Candidate {
 export class DeliveryClaims {
   constructor(private readonly dataSource: DataSource) {}
 
-  claimDueDeliveries(request: ClaimRequest): Promise<Delivery[]> {
-    if (request.limit <= 0) return Promise.resolve([]);
-    return inDispatchTransaction(this.dataSource, (manager) => this.claimIn(manager, request));
+  async claimDueDeliveries(request: ClaimRequest): Promise<Delivery[]> {
+    return (await this.claimDueBatch(request)).map((claimed) => claimed.delivery);
   }
 
-  private async claimIn(manager: EntityManager, request: ClaimRequest): Promise<Delivery[]> {
+  /**
+   * Claims like claimDueDeliveries, and returns with each delivery what its attempt needs: the
+   * endpoint as locked by the claim and the event (one query for the batch, after the commit).
+   */
+  async claimDueBatch(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    if (request.limit <= 0) return [];
+    const { deliveries, endpoints } = await inDispatchTransaction(this.dataSource, (manager) =>
+      this.claimIn(manager, request),
+    );
+    if (deliveries.length === 0) return [];
+    const eventIds = [...new Set(deliveries.map((delivery) => delivery.eventId))];
+    const events = new Map(
+      (await this.dataSource.getRepository(WebhookEvent).findBy({ id: In(eventIds) })).map((e) => [e.id, e]),
+    );
+    return deliveries.map((delivery) => ({
+      delivery,
+      endpoint: endpoints.get(delivery.endpointId) ?? null,
+      event: events.get(delivery.eventId) ?? null,
+    }));
+  }
+
+  private async claimIn(
+    manager: EntityManager,
+    request: ClaimRequest,
+  ): Promise<{ deliveries: Delivery[]; endpoints: Map<string, Endpoint> }> {
     const { now, limit } = request;
+    const none = { deliveries: [], endpoints: new Map<string, Endpoint>() };
     // 1. Endpoints already at their cap (or out of rate tokens here) stay out of the candidate windows.
-    const busy = await this.liveLeaseCounts(manager, now);
-    const busyEndpoints = busy.size > 0 ? await manager.findBy(Endpoint, { id: In([...busy.keys()]) }) : [];
-    const saturated = new Set<string>();
-    for (const endpoint of busyEndpoints) {
-      if ((busy.get(endpoint.id) ?? 0) >= allowedInFlight(endpoint)) saturated.add(endpoint.id);
-    }
+    const saturated = await this.saturatedEndpoints(manager, now);
 
     // 2. Two windows, first attempts and retries, so neither can starve the other.
     const window = Math.max(limit * 4, 100);
@@ -68,12 +90,13 @@ export class DeliveryClaims {
         this.dueWindow(manager, status, now, window, saturated),
       ),
     );
+    const windowRows = new Map([...fresh!, ...retries!].map((row) => [row.id, row]));
     const candidates = interleave(fresh!, retries!).filter((candidate) => {
       const wait = request.rateLimiter?.msUntilAllowed(candidate.endpointId, now.getTime()) ?? 0;
       if (wait > 0) request.onRateLimited?.(wait);
       return wait === 0;
     });
-    if (candidates.length === 0) return [];
+    if (candidates.length === 0) return none;
 
     // 3. Lock the endpoints, then count their live leases again: now nobody else can add to them.
     const endpointIds = [...new Set(candidates.map((candidate) => candidate.endpointId))].sort();
@@ -118,20 +141,25 @@ export class DeliveryClaims {
         progress = true;
       }
     }
-    if (chosen.length === 0) return [];
+    if (chosen.length === 0) return none;
 
-    // 6. Lease them; the conditions repeat the claim rule, so a row claimed meanwhile is not taken twice.
+    // 6. Lease them; the conditions repeat the claim rule, so a row claimed (or attempted and
+    // rescheduled) meanwhile is not taken twice.
     const leaseExpiresAt = new Date(now.getTime() + request.leaseMs);
-    await manager
+    const result = await manager
       .createQueryBuilder()
       .update(Delivery)
       .set({ leaseOwner: request.leaseToken, leaseExpiresAt })
-      .where({ id: In(chosen), status: In(OPEN_STATUSES) })
+      .where({ id: In(chosen), status: In(OPEN_STATUSES), nextAttemptAt: LessThanOrEqual(now) })
       .andWhere('(lease_expires_at IS NULL OR lease_expires_at <= :now)', { now })
       .execute();
-    const claimed = await manager.findBy(Delivery, { id: In(chosen), leaseOwner: request.leaseToken });
+    // Every chosen row was leased: the window's rows are what was leased (no re-read needed).
+    const claimed =
+      result.affected === chosen.length
+        ? chosen.map((id) => ({ ...windowRows.get(id)!, leaseOwner: request.leaseToken, leaseExpiresAt }))
+        : await manager.findBy(Delivery, { id: In(chosen), leaseOwner: request.leaseToken });
     const order = new Map(chosen.map((id, index) => [id, index]));
-    return claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    return { deliveries: claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!), endpoints };
   }
 
   /**
@@ -173,6 +201,37 @@ export class DeliveryClaims {
     );
   }
 
+  /** Endpoints whose live leases (of every worker) already fill their in-flight cap: one query. */
+  private async saturatedEndpoints(manager: EntityManager, now: Date): Promise<Set<string>> {
+    const rows = await manager
+      .createQueryBuilder(Delivery, 'd')
+      .innerJoin(Endpoint, 'e', 'e.id = d.endpointId')
+      .select('d.endpointId', 'endpointId')
+      .addSelect('COUNT(*)', 'n')
+      .addSelect('e.maxConcurrency', 'maxConcurrency')
+      .addSelect('e.consecutiveFailures', 'consecutiveFailures')
+      .where({ status: In(OPEN_STATUSES) })
+      .andWhere('d.leaseExpiresAt > :now', { now })
+      .groupBy('d.endpointId')
+      .addGroupBy('e.maxConcurrency')
+      .addGroupBy('e.consecutiveFailures')
+      .getRawMany<{
+        endpointId: string;
+        n: string | number;
+        maxConcurrency: string | number;
+        consecutiveFailures: string | number;
+      }>();
+    const saturated = new Set<string>();
+    for (const row of rows) {
+      const cap = allowedInFlight({
+        maxConcurrency: Number(row.maxConcurrency),
+        consecutiveFailures: Number(row.consecutiveFailures),
+      });
+      if (Number(row.n) >= cap) saturated.add(row.endpointId);
+    }
+    return saturated;
+  }
+
   private async liveLeaseCounts(
     manager: EntityManager,
     now: Date,
@@ -196,11 +255,9 @@ export class DeliveryClaims {
     now: Date,
     window: number,
     saturated: Set<string>,
-  ): Promise<Candidate[]> {
+  ): Promise<Delivery[]> {
     const query = manager
       .createQueryBuilder(Delivery, 'd')
-      .select('d.id', 'id')
-      .addSelect('d.endpointId', 'endpointId')
       .where('d.status = :status', { status })
       .andWhere('d.nextAttemptAt <= :now', { now })
       .andWhere('(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)', { now })
@@ -210,7 +267,7 @@ export class DeliveryClaims {
       .limit(window);
     if (saturated.size > 0)
       query.andWhere('d.endpointId NOT IN (:...saturated)', { saturated: [...saturated] });
-    return query.getRawMany<Candidate>();
+    return query.getMany();
   }
 
   private async settle(manager: EntityManager, ids: string[], status: 'cancelled' | 'dead', now: Date) {

@@ -8,11 +8,10 @@ import {
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { Delivery } from '../deliveries/delivery.entity';
 import { DeliverySignal } from '../deliveries/delivery-signal';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryAttempter } from './delivery-attempter';
-import { DeliveryClaims, leaseTokenFactory } from './delivery-claims';
+import { ClaimedDelivery, DeliveryClaims, leaseTokenFactory } from './delivery-claims';
 import { EndpointRateLimiter } from './rate-limiter';
 
 /** Attempts one worker process runs at once (over all endpoints). */
@@ -95,7 +94,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         const limit = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT_PER_WORKER - this.inFlight.size);
         if (limit <= 0) break;
         const leaseToken = this.nextLeaseToken();
-        const claimed = await this.claims.claimDueDeliveries({
+        const claimed = await this.claims.claimDueBatch({
           leaseToken,
           limit,
           now: this.clock.now(),
@@ -105,12 +104,12 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         });
         if (this.stopping) {
           await this.claims.releaseLeases(
-            claimed.map((delivery) => delivery.id),
+            claimed.map((c) => c.delivery.id),
             leaseToken,
           );
           return;
         }
-        for (const delivery of claimed) this.start(delivery, leaseToken);
+        for (const c of claimed) this.start(c, leaseToken);
         // A full batch: more may be due right now.
         if (claimed.length === limit) this.wakeRequested = true;
       } while (this.wakeRequested && !this.stopping);
@@ -126,9 +125,14 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.wakeRequested && !this.stopping) this.wake();
   }
 
-  private start(delivery: Delivery, leaseToken: string): void {
+  private start({ delivery, endpoint, event }: ClaimedDelivery, leaseToken: string): void {
     const run = this.attempter
-      .attemptLeased(delivery, leaseToken, { trigger: 'scheduled', retryOnFailure: true })
+      .attemptLeased(
+        delivery,
+        leaseToken,
+        { trigger: 'scheduled', retryOnFailure: true },
+        { preloaded: { endpoint, event } },
+      )
       .then((recorded) => {
         const next = recorded?.delivery.nextAttemptAt;
         if (next) this.wakeAt(next);

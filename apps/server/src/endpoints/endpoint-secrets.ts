@@ -3,9 +3,21 @@ import { Injectable } from '@nestjs/common';
 import { SecretBox } from '../common/secret-box';
 import { Endpoint } from './endpoint.entity';
 
-/** Makes, seals and opens endpoint signing secrets (`whsec_` + base64 of 32 random bytes). */
+/** Opened secrets kept in memory, at most (the oldest is dropped first). */
+const MAX_OPENED = 1024;
+
+/**
+ * Makes, seals and opens endpoint signing secrets (`whsec_` + base64 of 32 random bytes).
+ *
+ * Opening (AES-GCM) is memoised per sealed value: the cache key is the key id AND the ciphertext, so
+ * a rotated secret (new ciphertext) or a re-sealed one (new key id) is opened afresh, and nothing
+ * stale can ever sign. Whether the previous secret still signs is decided on every call from
+ * `previous_secret_expires_at`, never cached.
+ */
 @Injectable()
 export class EndpointSecrets {
+  private readonly opened = new Map<string, string>();
+
   constructor(private readonly box: SecretBox) {}
 
   generate(): string {
@@ -18,7 +30,18 @@ export class EndpointSecrets {
   }
 
   current(endpoint: Endpoint): string {
-    return this.box.open({ keyId: endpoint.secretKeyId, ciphertext: endpoint.secretCiphertext });
+    return this.open(endpoint.secretKeyId, endpoint.secretCiphertext);
+  }
+
+  private open(keyId: string, ciphertext: string): string {
+    const cacheKey = `${keyId}:${ciphertext}`;
+    let secret = this.opened.get(cacheKey);
+    if (secret === undefined) {
+      secret = this.box.open({ keyId, ciphertext });
+      if (this.opened.size >= MAX_OPENED) this.opened.delete(this.opened.keys().next().value!);
+      this.opened.set(cacheKey, secret);
+    }
+    return secret;
   }
 
   /** Secrets that sign a delivery now, newest first: the current one, and the previous one while its grace lasts. */
@@ -29,9 +52,7 @@ export class EndpointSecrets {
       endpoint.previousSecretExpiresAt &&
       endpoint.previousSecretExpiresAt.getTime() > now.getTime()
     ) {
-      secrets.push(
-        this.box.open({ keyId: endpoint.secretKeyId, ciphertext: endpoint.previousSecretCiphertext }),
-      );
+      secrets.push(this.open(endpoint.secretKeyId, endpoint.previousSecretCiphertext));
     }
     return secrets;
   }
