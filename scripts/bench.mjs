@@ -8,6 +8,7 @@
 //
 // Options (env): BENCH_EVENTS (default 3000), BENCH_RATE (200), BENCH_RATE_SECONDS (10),
 // MYSQL_URL (mysql://root@127.0.0.1:3306), REDIS_URL (redis://127.0.0.1:6379),
+// BENCH_MAX_CONCURRENCY (the endpoint's max_concurrency; unset: the server's default, 10),
 // BENCH_SERVER_NODE_ARGS (extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,9 @@ const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const CONCURRENCY = 32;
+const MAX_CONCURRENCY = process.env.BENCH_MAX_CONCURRENCY
+  ? Number(process.env.BENCH_MAX_CONCURRENCY)
+  : undefined;
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -209,7 +213,11 @@ async function acme(receiver) {
     return JSON.parse(text);
   };
   try {
-    await call('POST', '/webhook-endpoints', { url: receiver.url, events: ['invoice.*'] });
+    await call('POST', '/webhook-endpoints', {
+      url: receiver.url,
+      events: ['invoice.*'],
+      ...(MAX_CONCURRENCY === undefined ? {} : { max_concurrency: MAX_CONCURRENCY }),
+    });
 
     // Throughput: 32 producers publish EVENTS events; the clock stops when the last one is received.
     receiver.reset();
@@ -220,7 +228,9 @@ async function acme(receiver) {
       ids.push(event.id);
     });
     const publishSeconds = (performance.now() - started) / 1000;
-    log(`  (all ${EVENTS} accepted after ${publishSeconds.toFixed(2)} s: ${(EVENTS / publishSeconds).toFixed(0)} publishes/s)`);
+    log(
+      `  (all ${EVENTS} accepted after ${publishSeconds.toFixed(2)} s: ${(EVENTS / publishSeconds).toFixed(0)} publishes/s)`,
+    );
     await receiver.waitFor(EVENTS, 300_000);
     const throughput = EVENTS / ((performance.now() - started) / 1000);
     const duplicates = receiver.received - receiver.firstSeen.size;
@@ -265,7 +275,9 @@ async function acme(receiver) {
 
 const receiver = await startReceiver();
 try {
-  log(`acme-webhooks bench: ${EVENTS} deliveries per run, one local receiver, node ${process.version}`);
+  log(
+    `acme-webhooks bench: ${EVENTS} deliveries per run, one local receiver (endpoint max_concurrency ${MAX_CONCURRENCY ?? 'default'}), node ${process.version}`,
+  );
   const raw = await rawCeiling(receiver);
   log(`raw ceiling (signed POSTs, one process):     ${raw.toFixed(0)} deliveries/s`);
   const bull = await bullmqBaseline(receiver);

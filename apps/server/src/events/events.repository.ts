@@ -1,6 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Between, FindOptionsWhere, LessThan, LessThanOrEqual, MoreThanOrEqual, Repository } from 'typeorm';
+import {
+  Between,
+  EntityManager,
+  FindOptionsWhere,
+  In,
+  IsNull,
+  LessThan,
+  LessThanOrEqual,
+  MoreThanOrEqual,
+  Repository,
+} from 'typeorm';
+import { Endpoint } from '../endpoints/endpoint.entity';
 import { WebhookEvent } from './event.entity';
 import { IdempotencyKey } from './idempotency-key.entity';
 
@@ -24,6 +35,17 @@ export class EventsRepository {
 
   findIdempotencyKey(tenantId: string, key: string): Promise<IdempotencyKey | null> {
     return this.idempotencyKeys.findOneBy({ tenantId, key });
+  }
+
+  /**
+   * The enabled, not deleted endpoints of these tenants, by id (the publish path filters them by
+   * event type): one indexed query for a batch of publishes.
+   */
+  enabledEndpointsOf(manager: EntityManager, tenantIds: string[]): Promise<Endpoint[]> {
+    return manager.find(Endpoint, {
+      where: { tenantId: In(tenantIds), status: 'enabled', deletedAt: IsNull() },
+      order: { id: 'ASC' },
+    });
   }
 
   /** Newest first, `limit + 1` rows below `beforeId`. */

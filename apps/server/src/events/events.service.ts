@@ -13,6 +13,7 @@ import { DeliveryDto } from '../deliveries/delivery.dto';
 import { DeliverySignal } from '../deliveries/delivery-signal';
 import { newDelivery } from '../deliveries/new-delivery';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
+import { matchesEventType } from '../endpoints/event-patterns';
 import { EventDto, ListEventsQuery, PublishEventDto } from './event.dto';
 import { WebhookEvent } from './event.entity';
 import { presentEvent } from './event.presenter';
@@ -27,6 +28,21 @@ import { IdempotencyKey } from './idempotency-key.entity';
 
 type PublishOutcome = { kind: 'published'; event: WebhookEvent } | { kind: 'seen'; key: IdempotencyKey };
 
+/** Publishes (without an Idempotency-Key) committed together, at most this many … */
+const MAX_PUBLISH_BATCH = 64;
+/** … and about this many payload bytes (one multi-row INSERT stays far below max_allowed_packet). */
+const MAX_PUBLISH_BATCH_BYTES = 1024 * 1024;
+/** Delivery rows per INSERT statement. */
+const DELIVERY_INSERT_CHUNK = 500;
+
+interface PendingPublish {
+  tenantId: string;
+  type: string;
+  data: unknown;
+  resolve: (event: WebhookEvent) => void;
+  reject: (error: unknown) => void;
+}
+
 /** Publishing events into the outbox, and reading them back. */
 @Injectable()
 export class EventsService {
@@ -40,6 +56,9 @@ export class EventsService {
     private readonly clock: Clock,
   ) {}
 
+  private readonly pending: PendingPublish[] = [];
+  private flushing = false;
+
   /**
    * Stores the event, its idempotency key and one delivery per subscribed endpoint in ONE
    * transaction; the caller hears 202 only after the commit, so an accepted event is never lost.
@@ -52,6 +71,11 @@ export class EventsService {
     const tenantId = caller.tenantForWrite(input.tenant_id);
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw ApiProblem.invalidField('Idempotency-Key', 'must be 1–255 visible ASCII characters');
+    }
+    if (idempotencyKey === undefined) {
+      const event = await this.publishGrouped(tenantId, input.type, input.data);
+      this.signal.notify();
+      return presentEvent(event);
     }
     const requestHash = publishRequestHash({ tenantId, type: input.type, data: input.data });
     let outcome: PublishOutcome;
@@ -107,6 +131,86 @@ export class EventsService {
     const first = await this.events.findById(outcome.key.eventId);
     if (!first) throw new Error(`idempotency key points at missing event ${outcome.key.eventId}`);
     return presentEvent(first);
+  }
+
+  /**
+   * Group commit for publishes without an Idempotency-Key: the ones that arrive while a publish
+   * transaction is running are written together in the next one (multi-row INSERTs, one commit and
+   * one fsync for all). Each caller's promise resolves only after that commit, so a 202 still
+   * means "committed, with its deliveries". Subscribers are read inside the transaction, as before:
+   * an endpoint created before the publish arrived receives it. A failed batch is retried publish by
+   * publish, so one bad event cannot fail the others.
+   */
+  private publishGrouped(tenantId: string, type: string, data: unknown): Promise<WebhookEvent> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ tenantId, type, data, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flushPublishes());
+      }
+    });
+  }
+
+  private async flushPublishes(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch: { input: PendingPublish; event: WebhookEvent }[] = [];
+        let bytes = 0;
+        while (
+          this.pending.length > 0 &&
+          batch.length < MAX_PUBLISH_BATCH &&
+          bytes < MAX_PUBLISH_BATCH_BYTES
+        ) {
+          const input = this.pending.shift()!;
+          const event: WebhookEvent = {
+            id: newId('evt'),
+            tenantId: input.tenantId,
+            type: input.type,
+            payload: '',
+            createdAt: this.clock.now(),
+          };
+          event.payload = serializePayload({ ...event, data: input.data });
+          bytes += event.payload.length;
+          batch.push({ input, event });
+        }
+        try {
+          await this.writeEvents(batch.map((b) => b.event));
+          for (const { input, event } of batch) input.resolve(event);
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]!.input.reject(error);
+            continue;
+          }
+          await Promise.all(
+            batch.map(({ input, event }) =>
+              this.writeEvents([event]).then(() => input.resolve(event), input.reject),
+            ),
+          );
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** The outbox write for events without idempotency keys: events and their deliveries, one transaction. */
+  private writeEvents(events: WebhookEvent[]): Promise<void> {
+    return this.transactions.run(async (manager) => {
+      await manager.insert(WebhookEvent, events);
+      const tenants = [...new Set(events.map((event) => event.tenantId))];
+      const endpoints = await this.events.enabledEndpointsOf(manager, tenants);
+      const deliveries = events.flatMap((event) =>
+        endpoints
+          .filter(
+            (endpoint) =>
+              endpoint.tenantId === event.tenantId && matchesEventType(endpoint.events, event.type),
+          )
+          .map((endpoint) => newDelivery(event, endpoint.id, 'event', event.createdAt)),
+      );
+      for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_CHUNK) {
+        await this.deliveries.insertMany(manager, deliveries.slice(i, i + DELIVERY_INSERT_CHUNK));
+      }
+    });
   }
 
   async list(caller: Caller, query: ListEventsQuery): Promise<Page<EventDto>> {
