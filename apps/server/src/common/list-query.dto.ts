@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { decodeCursor } from './cursor';
 import { ApiProblem } from './problem';
@@ -11,7 +11,8 @@ export const MAX_PAGE_SIZE = 250;
 export class ListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
-  @Type(() => Number)
+  // Plain decimal digits only: Number() would also read `1e2`, `0x10`, `+5` or ` 5` as integers.
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value))
   @IsInt({ message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
   @Min(1, { message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
   @Max(MAX_PAGE_SIZE, { message: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })

@@ -297,8 +297,22 @@ describeEachDatabase('webhook endpoints', (db) => {
       if (cursor) expect(cursor).not.toMatch(/^wh_/);
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
+    const leadingZero = await call(server, 'GET', `/webhook-endpoints?tenant_id=${tenant}&limit=002`);
+    expect(leadingZero.body.data).toHaveLength(2);
 
-    for (const query of ['limit=0', 'limit=251', 'limit=abc', 'cursor=%%%', 'cursor=Zm9v', 'surprise=1']) {
+    for (const query of [
+      'limit=0',
+      'limit=251',
+      'limit=abc',
+      'limit=1e2',
+      'limit=0x10',
+      'limit=+5',
+      'limit=5.0',
+      'limit=%205',
+      'cursor=%%%',
+      'cursor=Zm9v',
+      'surprise=1',
+    ]) {
       const response = await call(server, 'GET', `/webhook-endpoints?${query}`);
       expect(response.status, query).toBe(400);
       expect(errorFields(response.body)).toEqual([query.split('=')[0]]);
