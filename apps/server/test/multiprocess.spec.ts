@@ -3,16 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  crash,
-  mainJs,
-  type ServerProcess,
-  serverRoot,
-  spawnServer,
-  stop,
-} from './support/dispatch-processes';
 import { TestReceiver } from './support/dispatch-receiver';
 import { createTestDatabase } from './support/mysql';
+import { crash, mainJs, type ServerProcess, serverRoot, spawnServer, stop } from './support/server-process';
 
 const mysqlProblem = inject('mysqlProblem');
 const EVENTS = 300;

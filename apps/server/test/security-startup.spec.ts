@@ -1,33 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const serverRoot = resolve(__dirname, '..');
-const mainJs = join(serverRoot, 'dist/main.js');
-
-function run(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [mainJs], {
-    cwd: serverRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, output: () => output, exited };
-}
+import { mainJs, serverRoot, spawnServer } from './support/server-process';
 
 const KEY = randomBytes(32).toString('base64');
 
@@ -66,7 +43,12 @@ describe('production start-up refusals (node dist/main.js)', () => {
   ] as Array<[string, Record<string, string>, string, string | undefined]>)(
     '%s: one line naming the variable, exit code 1',
     async (_case, env, variable, secret) => {
-      const server = run({ NODE_ENV: 'production', DATABASE_URL: database, PORT: '0', ...env });
+      const server = spawnServer('server', {
+        NODE_ENV: 'production',
+        DATABASE_URL: database,
+        PORT: '0',
+        ...env,
+      });
       const code = await server.exited;
       expect(code).toBe(1);
       const lines = server.output().trim().split('\n');
@@ -79,7 +61,7 @@ describe('production start-up refusals (node dist/main.js)', () => {
 
   it('with every key configured it starts, and the banner shows neither the admin key nor the encryption key', async () => {
     const adminKey = `prod_admin_${randomBytes(16).toString('hex')}`;
-    const server = run({
+    const server = spawnServer('server', {
       NODE_ENV: 'production',
       DATABASE_URL: database,
       PORT: '0',

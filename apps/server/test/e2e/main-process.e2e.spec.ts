@@ -1,32 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const serverRoot = resolve(__dirname, '../..');
-const mainJs = join(serverRoot, 'dist/main.js');
-
-function run(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [mainJs], {
-    cwd: serverRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { child, output: () => output, exited };
-}
+import { mainJs, serverRoot, spawnServer } from '../support/server-process';
 
 async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -45,7 +22,7 @@ describe('node dist/main.js', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('starts on SQLite, prints the banner with the generated admin key, and serves /healthz', async () => {
-    const server = run({
+    const server = spawnServer('server', {
       DATABASE_URL: `sqlite:${join(dir, 'webhooks.sqlite')}`,
       PORT: '0',
       WEBHOOKS_ROLE: 'api',
@@ -73,7 +50,7 @@ describe('node dist/main.js', () => {
     }
 
     // Second start: the same key, read from the data folder, not printed again.
-    const again = run({
+    const again = spawnServer('server', {
       DATABASE_URL: `sqlite:${join(dir, 'webhooks.sqlite')}`,
       PORT: '0',
       WEBHOOKS_ROLE: 'api',
@@ -89,7 +66,11 @@ describe('node dist/main.js', () => {
   });
 
   it('a bad environment stops start-up with one line and exit code 1', async () => {
-    const server = run({ DATABASE_URL: 'postgres://nope', PORT: 'eighty', NODE_ENV: 'production' });
+    const server = spawnServer('server', {
+      DATABASE_URL: 'postgres://nope',
+      PORT: 'eighty',
+      NODE_ENV: 'production',
+    });
     const code = await server.exited;
     expect(code).toBe(1);
     const lines = server.output().trim().split('\n');
