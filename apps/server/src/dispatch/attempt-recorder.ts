@@ -147,10 +147,14 @@ export class AttemptRecorder {
       return results;
     }
     // The endpoint rows first (the lock order every writer and claimer follows), then the deliveries.
-    const endpointIds = batch
-      .filter((pending) => pending.input.delivery.trigger !== 'test')
-      .map((pending) => pending.input.delivery.endpointId);
-    const locked = await lockEndpoints(manager, [...new Set(endpointIds)].sort());
+    const endpointIds = [
+      ...new Set(
+        batch
+          .filter((pending) => pending.input.delivery.trigger !== 'test')
+          .map((pending) => pending.input.delivery.endpointId),
+      ),
+    ].sort();
+    const locked = await this.endpointsForBatch(manager, batch, endpointIds);
     const streaks = new Map(
       locked.map((endpoint) => [
         endpoint.id,
@@ -216,6 +220,34 @@ export class AttemptRecorder {
     }
     await flushWrites();
     return results;
+  }
+
+  /**
+   * The batch's endpoints, locked in id order, unless the batch cannot change them: when every
+   * attempt succeeded and every endpoint (read without a lock) has no failure streak, the batch
+   * writes no endpoint row and takes no endpoint action (a success on a clean streak changes
+   * nothing), so it need not queue behind claims for the endpoint locks. A streak committed by
+   * another writer after that read is ordered after this batch, which neither read nor wrote it;
+   * leases cleared here only lower the counts a claim makes under the lock. Anything else: locked.
+   */
+  private async endpointsForBatch(
+    manager: EntityManager,
+    batch: Pending[],
+    endpointIds: string[],
+  ): Promise<Endpoint[]> {
+    if (endpointIds.length === 0) return [];
+    const allSucceeded = batch.every(({ input }) =>
+      isSuccessfulAttempt({
+        statusCode: input.result.response?.status ?? null,
+        errorCode: input.result.error?.code ?? null,
+      }),
+    );
+    if (allSucceeded) {
+      const endpoints = await manager.findBy(Endpoint, { id: In(endpointIds) });
+      const clean = endpoints.every((e) => e.consecutiveFailures === 0 && e.failingSince === null);
+      if (clean && endpoints.length === endpointIds.length) return endpoints;
+    }
+    return lockEndpoints(manager, endpointIds);
   }
 
   /** What a lone attempt's recordIn would do to the endpoint, beyond its streak. */

@@ -10,6 +10,7 @@ import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointSecrets } from '../endpoints/endpoint-secrets';
 import { WebhookEvent } from '../events/event.entity';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
+import { isSuccessfulAttempt } from './attempt-outcome';
 import { AttemptRecorder, RecordedAttempt } from './attempt-recorder';
 import { DeliveryClaims, leaseTokenFactory, OPEN_STATUSES } from './delivery-claims';
 import { buildDeliveryRequest } from './delivery-request';
@@ -118,6 +119,8 @@ export class DeliveryAttempter {
       skipEndpointCheck?: boolean;
       /** The endpoint and event as the claim read them (saves two queries per attempt). */
       preloaded?: { endpoint: Endpoint | null; event: WebhookEvent | null };
+      /** Called once the request is over (response in, or failed), before its result is recorded. */
+      onResponse?: (succeeded: boolean) => void;
     } = {},
   ): Promise<RecordedAttempt | null> {
     const [endpoint, event] = flags.preloaded
@@ -148,6 +151,12 @@ export class DeliveryAttempter {
       now,
     });
     const result = await this.sender.send(request);
+    flags.onResponse?.(
+      isSuccessfulAttempt({
+        statusCode: result.response?.status ?? null,
+        errorCode: result.error?.code ?? null,
+      }),
+    );
     const recorded = await this.recorder.record({
       delivery,
       leaseToken,

@@ -22,13 +22,29 @@ export interface ClaimRequest {
   rateLimiter?: EndpointRateLimiter;
   /** Told how long until a rate-limited endpoint that had due deliveries may start again. */
   onRateLimited?: (waitMs: number) => void;
+  /**
+   * The claiming dispatcher's own requests, counted from memory instead of from its leases: its
+   * leases whose token starts with `leasePrefix` are left out of the live-lease counts and
+   * `inFlight` (per endpoint: requests not yet answered, or failed and not yet recorded) is counted
+   * instead. Every other lease (other workers, manual attempts) is counted from the database as before.
+   */
+  own?: OwnRequests;
 }
 
+/** A dispatcher's requests in flight, per endpoint, and the prefix of every lease token it writes. */
+export interface OwnRequests {
+  leasePrefix: string;
+  inFlight: ReadonlyMap<string, number>;
+}
+
+/** A lease-token generator; every token starts with `prefix`. */
+export type LeaseTokenFactory = (() => string) & { readonly prefix: string };
+
 /** A lease token unique to this process and claim: `<host>:<pid>:<random>:<n>` (≤ 64 chars). */
-export function leaseTokenFactory(): () => string {
-  const prefix = `${hostname().slice(0, 24)}:${process.pid}:${randomBytes(4).toString('hex')}`;
+export function leaseTokenFactory(): LeaseTokenFactory {
+  const base = `${hostname().slice(0, 24)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   let sequence = 0;
-  return () => `${prefix}:${(++sequence).toString(36)}`;
+  return Object.assign(() => `${base}:${(++sequence).toString(36)}`, { prefix: `${base}:` });
 }
 
 /** A claimed delivery with what its attempt needs (null: the endpoint or event is gone). */
@@ -81,7 +97,7 @@ export class DeliveryClaims {
     const { now, limit } = request;
     const none = { deliveries: [], endpoints: new Map<string, Endpoint>() };
     // 1. Endpoints already at their cap (or out of rate tokens here) stay out of the candidate windows.
-    const saturated = await this.saturatedEndpoints(manager, now);
+    const saturated = await this.saturatedEndpoints(manager, now, request.own);
 
     // 2. Two windows, first attempts and retries, so neither can starve the other.
     const window = Math.max(limit * 4, 100);
@@ -101,7 +117,7 @@ export class DeliveryClaims {
     // 3. Lock the endpoints, then count their live leases again: now nobody else can add to them.
     const endpointIds = [...new Set(candidates.map((candidate) => candidate.endpointId))].sort();
     const endpoints = new Map((await lockEndpoints(manager, endpointIds)).map((e) => [e.id, e]));
-    const inFlight = await this.liveLeaseCounts(manager, now, endpointIds);
+    const inFlight = await this.liveLeaseCounts(manager, now, endpointIds, request.own);
 
     // 4. Deliveries of a deleted or disabled endpoint are settled here instead of attempted.
     const cancelled: string[] = [];
@@ -201,13 +217,21 @@ export class DeliveryClaims {
     );
   }
 
-  /** Endpoints whose live leases (of every worker) already fill their in-flight cap: one query. */
-  private async saturatedEndpoints(manager: EntityManager, now: Date): Promise<Set<string>> {
+  /**
+   * Endpoints whose requests in flight (live leases of every other worker, this dispatcher's own
+   * requests from memory) already fill their in-flight cap: one query.
+   */
+  private async saturatedEndpoints(
+    manager: EntityManager,
+    now: Date,
+    own: OwnRequests | undefined,
+  ): Promise<Set<string>> {
     const rows = await manager
       .createQueryBuilder(Delivery, 'd')
       .innerJoin(Endpoint, 'e', 'e.id = d.endpointId')
       .select('d.endpointId', 'endpointId')
-      .addSelect('COUNT(*)', 'n')
+      .addSelect(others(own), 'n')
+      .setParameter('ownLeasePrefix', own?.leasePrefix ?? '')
       .addSelect('e.maxConcurrency', 'maxConcurrency')
       .addSelect('e.consecutiveFailures', 'consecutiveFailures')
       .where({ status: In(OPEN_STATUSES) })
@@ -227,26 +251,34 @@ export class DeliveryClaims {
         maxConcurrency: Number(row.maxConcurrency),
         consecutiveFailures: Number(row.consecutiveFailures),
       });
-      if (Number(row.n) >= cap) saturated.add(row.endpointId);
+      if (Number(row.n) + (own?.inFlight.get(row.endpointId) ?? 0) >= cap) saturated.add(row.endpointId);
     }
     return saturated;
   }
 
+  /** Requests in flight per endpoint: other workers' live leases plus this dispatcher's own requests. */
   private async liveLeaseCounts(
     manager: EntityManager,
     now: Date,
-    endpointIds?: string[],
+    endpointIds: string[],
+    own: OwnRequests | undefined,
   ): Promise<Map<string, number>> {
-    const query = manager
+    const rows = await manager
       .createQueryBuilder(Delivery, 'd')
       .select('d.endpointId', 'endpointId')
-      .addSelect('COUNT(*)', 'n')
+      .addSelect(others(own), 'n')
+      .setParameter('ownLeasePrefix', own?.leasePrefix ?? '')
       .where({ status: In(OPEN_STATUSES) })
       .andWhere('d.leaseExpiresAt > :now', { now })
-      .groupBy('d.endpointId');
-    if (endpointIds) query.andWhere({ endpointId: In(endpointIds) });
-    const rows = await query.getRawMany<{ endpointId: string; n: string | number }>();
-    return new Map(rows.map((row) => [row.endpointId, Number(row.n)]));
+      .andWhere({ endpointId: In(endpointIds) })
+      .groupBy('d.endpointId')
+      .getRawMany<{ endpointId: string; n: string | number }>();
+    const counts = new Map(rows.map((row) => [row.endpointId, Number(row.n)]));
+    for (const id of endpointIds) {
+      const mine = own?.inFlight.get(id) ?? 0;
+      if (mine > 0) counts.set(id, (counts.get(id) ?? 0) + mine);
+    }
+    return counts;
   }
 
   private dueWindow(
@@ -278,6 +310,16 @@ export class DeliveryClaims {
       { status, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
     );
   }
+}
+
+/**
+ * The live-lease count to select: every lease, or (for a dispatcher counting its own requests from
+ * memory) every lease but that dispatcher's, whose prefix is the parameter `ownLeasePrefix`
+ * (compared with SUBSTR rather than LIKE, so no character of the host name is a wildcard).
+ */
+function others(own: OwnRequests | undefined): string {
+  if (!own) return 'COUNT(*)';
+  return `SUM(CASE WHEN SUBSTR(d.leaseOwner, 1, ${Math.trunc(own.leasePrefix.length)}) = :ownLeasePrefix THEN 0 ELSE 1 END)`;
 }
 
 function interleave<T>(a: T[], b: T[]): T[] {

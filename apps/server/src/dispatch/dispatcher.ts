@@ -14,8 +14,10 @@ import { DeliveryAttempter } from './delivery-attempter';
 import { ClaimedDelivery, DeliveryClaims, leaseTokenFactory } from './delivery-claims';
 import { EndpointRateLimiter } from './rate-limiter';
 
-/** Attempts one worker process runs at once (over all endpoints). */
+/** Requests one worker process has in flight at once (over all endpoints). */
 export const MAX_IN_FLIGHT_PER_WORKER = 64;
+/** Attempts one worker process holds at once, counting those answered but not yet recorded. */
+export const MAX_UNRECORDED_PER_WORKER = 2 * MAX_IN_FLIGHT_PER_WORKER;
 /** Deliveries claimed per round trip. */
 const CLAIM_BATCH = 32;
 /** Safety net for what no local signal announces: other processes' publishes, expired leases. */
@@ -36,7 +38,17 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger('Dispatcher');
   private readonly nextLeaseToken = leaseTokenFactory();
   private readonly rateLimiter = new EndpointRateLimiter();
+  /** Every attempt this process holds a lease for, until its result is recorded. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Per endpoint, this dispatcher's requests in flight: claimed and not yet answered, or answered
+   * with a failure and not yet recorded (a failure's slot is held until the endpoint's streak, and
+   * so its circuit, is up to date). A success frees its slot when the response is in, while the
+   * lease still guards the row until the record commits. Claims count these instead of this
+   * dispatcher's own leases, so `max_concurrency` bounds requests in flight, not records pending.
+   */
+  private readonly requests = new Map<string, number>();
+  private requestCount = 0;
   private claiming = false;
   private wakeRequested = false;
   private stopping = false;
@@ -91,7 +103,11 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     try {
       do {
         this.wakeRequested = false;
-        const limit = Math.min(CLAIM_BATCH, MAX_IN_FLIGHT_PER_WORKER - this.inFlight.size);
+        const limit = Math.min(
+          CLAIM_BATCH,
+          MAX_IN_FLIGHT_PER_WORKER - this.requestCount,
+          MAX_UNRECORDED_PER_WORKER - this.inFlight.size,
+        );
         if (limit <= 0) break;
         const leaseToken = this.nextLeaseToken();
         const claimed = await this.claims.claimDueBatch({
@@ -101,6 +117,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
           leaseMs: this.attempter.leaseMs,
           rateLimiter: this.rateLimiter,
           onRateLimited: (waitMs) => this.wakeAt(new Date(this.clock.now().getTime() + waitMs)),
+          own: { leasePrefix: this.nextLeaseToken.prefix, inFlight: this.requests },
         });
         if (this.stopping) {
           await this.claims.releaseLeases(
@@ -126,12 +143,31 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private start({ delivery, endpoint, event }: ClaimedDelivery, leaseToken: string): void {
+    const endpointId = delivery.endpointId;
+    this.requests.set(endpointId, (this.requests.get(endpointId) ?? 0) + 1);
+    this.requestCount++;
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.requestCount--;
+      const left = (this.requests.get(endpointId) ?? 1) - 1;
+      if (left > 0) this.requests.set(endpointId, left);
+      else this.requests.delete(endpointId);
+    };
     const run = this.attempter
       .attemptLeased(
         delivery,
         leaseToken,
         { trigger: 'scheduled', retryOnFailure: true },
-        { preloaded: { endpoint, event } },
+        {
+          preloaded: { endpoint, event },
+          onResponse: (succeeded) => {
+            if (!succeeded) return;
+            freeSlot();
+            this.wake();
+          },
+        },
       )
       .then((recorded) => {
         const next = recorded?.delivery.nextAttemptAt;
@@ -142,6 +178,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         this.logger.error(`attempt of ${delivery.id} failed to complete: ${error.message}`);
       })
       .finally(() => {
+        freeSlot();
         this.inFlight.delete(delivery.id);
         this.wake();
       });
