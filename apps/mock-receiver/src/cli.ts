@@ -78,6 +78,14 @@ async function main(): Promise<void> {
   }
   const port = wholeNumber('port', values.port, 4000);
   if (port > 65535) fail(`--port must be at most 65535, got ${port}`);
+  for (const secret of values.secret ?? []) {
+    // An empty or mistyped secret would have every request recorded as invalid; say so at start instead.
+    if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
+      fail(
+        `--secret must be an endpoint signing secret, "whsec_" + base64 (the secret of POST /webhook-endpoints), got ${secret === '' ? 'an empty value' : `one starting "${secret.slice(0, 6)}"`}`,
+      );
+    }
+  }
 
   let receiver: Awaited<ReturnType<typeof startMockReceiver>>;
   try {

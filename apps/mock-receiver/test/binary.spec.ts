@@ -286,6 +286,23 @@ describe('acme-mock-receiver binary: lifecycle', () => {
     expect(result.stderr).toContain('"frobnicate"');
   });
 
+  it.each([[''], ['nope'], ['whsec_'], ['whsec_not base64']])(
+    'refuses --secret %j at start with one line',
+    (secret) => {
+      const result = spawnSync(
+        process.execPath,
+        [BIN, '--port', '0', '--secret', SECRET, '--secret', secret],
+        {
+          encoding: 'utf8',
+          timeout: 5000,
+        },
+      );
+      expect(result.status).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('--secret must be an endpoint signing secret');
+    },
+  );
+
   it('prints usage with --help', () => {
     const result = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 5000 });
     expect(result.status).toBe(0);
