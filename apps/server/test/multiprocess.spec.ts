@@ -91,11 +91,15 @@ describe.skipIf(mysqlProblem !== null)('separate api and worker processes on MyS
     const workerB = start('worker-b', 'worker');
     await Promise.all([workerA.url, workerB.url]);
 
+    // Slow answers during the crash window let the backlog outgrow one worker's 64 requests in
+    // flight (the endpoints allow 100 each), so the worker about to be killed must hold leases.
+    let answerDelayMs = 60;
     for (const path of ['/one', '/two']) {
-      receiver.on(path, () => ({ status: 200, delayMs: 60 }));
+      receiver.on(path, () => ({ status: 200, delayMs: answerDelayMs }));
       const created = await api(apiUrl, 'POST', '/webhook-endpoints', {
         url: `${receiver.url}${path}`,
         events: ['*'],
+        max_concurrency: 100,
       });
       expect(created.status).toBe(201);
     }
@@ -111,10 +115,12 @@ describe.skipIf(mysqlProblem !== null)('separate api and worker processes on MyS
     // First third: both workers running.
     while (accepted.length < EVENTS / 3) await Promise.all(Array.from({ length: 5 }, publishOne));
     // A worker dies mid-stream, holding leases: those deliveries come back when the leases expire.
+    answerDelayMs = 1_000;
     const heldAtCrash = await leasesHeldBy(workerA, async () => {
-      await Promise.all(Array.from({ length: 5 }, publishOne));
+      await Promise.all(Array.from({ length: 10 }, publishOne));
     });
     await crash(workerA);
+    answerDelayMs = 60;
     while (accepted.length < (2 * EVENTS) / 3) await Promise.all(Array.from({ length: 5 }, publishOne));
     // The api dies right after a 202: that event is committed, so it must still go out.
     expect(await publishOne()).toBe(202);
