@@ -66,7 +66,12 @@ export async function createHttpApp(
     bodyParser: false,
     abortOnError: false,
     logger: options.logger ?? ['warn', 'error'],
+    // A failed start (say, an unreachable database) is reported once, in one line, by the caller;
+    // what Nest and TypeORM logged on the way there is dropped instead of printed as stack dumps.
+    bufferLogs: true,
+    autoFlushLogs: false,
   });
+  app.flushLogs();
   app.disable('x-powered-by');
   app.getHttpServer().on('clientError', answerClientError);
   app.use(securityHeaders);

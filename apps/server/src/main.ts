@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, maskDatabaseUrl } from './config/config';
 import { ResolvedSecrets, resolveGeneratedSecrets } from './config/generated-secrets';
 import { createHttpApp } from './http-app';
@@ -47,7 +46,8 @@ async function main(): Promise<void> {
     console.log(banner(`http://${host}:${port}`, resolved));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    new Logger('Startup').error(`Could not start: ${message.split('\n')[0]}`);
+    // Plain stderr: Nest's logger is still buffering when start-up fails.
+    console.error(`Could not start: ${message.split('\n')[0]}`);
     process.exit(1);
   }
 }

@@ -65,6 +65,14 @@ describe('node dist/main.js', () => {
     }
   });
 
+  it('an unreachable database stops start-up with one line and exit code 1, no stack dump', async () => {
+    // Nothing listens on this loopback port.
+    const server = spawnServer('server', { DATABASE_URL: 'mysql://root@127.0.0.1:1/acme', PORT: '0' });
+    expect(await server.exited).toBe(1);
+    const lines = server.output().trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(/^Could not start: connect ECONNREFUSED 127\.0\.0\.1:1$/)]);
+  });
+
   it('a bad environment stops start-up with one line and exit code 1', async () => {
     const server = spawnServer('server', {
       DATABASE_URL: 'postgres://nope',
