@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { decodeCursor } from './cursor';
 import { ApiProblem } from './problem';
+import { IsTimestamp } from './validators';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 250;
@@ -22,6 +23,19 @@ export class ListQuery {
   @IsOptional()
   @IsString()
   cursor?: string;
+}
+
+/** A list filtered by creation time, both ends included. */
+export class CreatedWindowQuery extends ListQuery {
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
+  @IsOptional()
+  @IsTimestamp('must be an ISO-8601 timestamp')
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or before' })
+  @IsOptional()
+  @IsTimestamp('must be an ISO-8601 timestamp')
+  until?: string;
 }
 
 /** The page size and the id to continue below, validated. */

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TENANT_ID, TENANT_ID_MESSAGE } from '../auth/api-key.dto';
-import { ListQuery } from '../common/list-query.dto';
-import { IsTimestamp } from '../common/validators';
+import { CreatedWindowQuery } from '../common/list-query.dto';
+import { ATTEMPT_ERROR_CODES } from '../net/attempt-error';
 import {
   DELIVERY_STATUSES,
   DELIVERY_TRIGGERS,
@@ -10,7 +10,7 @@ import {
   type DeliveryTrigger,
 } from './delivery.entity';
 
-export class ListDeliveriesQuery extends ListQuery {
+export class ListDeliveriesQuery extends CreatedWindowQuery {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @IsOptional()
   @IsIn(DELIVERY_STATUSES, { message: `must be one of ${DELIVERY_STATUSES.join(', ')}` })
@@ -33,16 +33,6 @@ export class ListDeliveriesQuery extends ListQuery {
   @IsString()
   @Matches(TENANT_ID, { message: TENANT_ID_MESSAGE })
   tenant_id?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
-  @IsOptional()
-  @IsTimestamp('must be an ISO-8601 timestamp')
-  since?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or before' })
-  @IsOptional()
-  @IsTimestamp('must be an ISO-8601 timestamp')
-  until?: string;
 }
 
 export class DeliveryDto {
@@ -76,16 +66,7 @@ export class DeliveryDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    enum: [
-      'timeout',
-      'connection_refused',
-      'connection_reset',
-      'dns',
-      'tls',
-      'redirect',
-      'blocked_address',
-      'http_status',
-    ],
+    enum: ATTEMPT_ERROR_CODES,
   })
   last_error: string | null;
 
@@ -123,16 +104,7 @@ export class AttemptResponseDto {
 
 export class AttemptErrorDto {
   @ApiProperty({
-    enum: [
-      'timeout',
-      'connection_refused',
-      'connection_reset',
-      'dns',
-      'tls',
-      'redirect',
-      'blocked_address',
-      'http_status',
-    ],
+    enum: ATTEMPT_ERROR_CODES,
   })
   code: string;
 

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
 import { TENANT_ID, TENANT_ID_MESSAGE } from '../auth/api-key.dto';
-import { ListQuery } from '../common/list-query.dto';
-import { IsTimestamp, Optional, Satisfies } from '../common/validators';
+import { CreatedWindowQuery } from '../common/list-query.dto';
+import { Optional, Satisfies } from '../common/validators';
 import { EVENT_TYPE } from '../endpoints/event-patterns';
 import { eventDataProblem } from './event-payload';
 
@@ -30,7 +30,7 @@ export class PublishEventDto {
   tenant_id?: string;
 }
 
-export class ListEventsQuery extends ListQuery {
+export class ListEventsQuery extends CreatedWindowQuery {
   @ApiPropertyOptional({ description: 'Exact event type' })
   @IsOptional()
   @IsString({ message: TYPE_MESSAGE })
@@ -42,16 +42,6 @@ export class ListEventsQuery extends ListQuery {
   @IsString()
   @Matches(TENANT_ID, { message: TENANT_ID_MESSAGE })
   tenant_id?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or after' })
-  @IsOptional()
-  @IsTimestamp('must be an ISO-8601 timestamp')
-  since?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: 'Created at or before' })
-  @IsOptional()
-  @IsTimestamp('must be an ISO-8601 timestamp')
-  until?: string;
 }
 
 export class EventDto {

@@ -1,13 +1,15 @@
 /** Why an attempt failed (§3). */
-export type AttemptErrorCode =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'dns'
-  | 'tls'
-  | 'redirect'
-  | 'blocked_address'
-  | 'http_status';
+export const ATTEMPT_ERROR_CODES = [
+  'timeout',
+  'connection_refused',
+  'connection_reset',
+  'dns',
+  'tls',
+  'redirect',
+  'blocked_address',
+  'http_status',
+] as const;
+export type AttemptErrorCode = (typeof ATTEMPT_ERROR_CODES)[number];
 
 /** Thrown by the pinned connector when a target resolves to an address the policy refuses. */
 export class BlockedAddressError extends Error {
