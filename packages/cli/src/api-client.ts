@@ -46,9 +46,10 @@ export function describeProblem(status: number, problem: Problem | undefined, st
   const fieldErrors = (problem?.errors ?? [])
     .filter((e) => e && typeof e.field === 'string')
     .map((e) => `${e.field}: ${e.message}`);
-  const parts = [detail, ...fieldErrors.filter((fe) => !detail?.includes(fe))].filter(
-    (part): part is string => typeof part === 'string' && part !== '',
-  );
+  const parts = [detail, ...fieldErrors.filter((fe) => !detail?.includes(fe))]
+    .filter((part): part is string => typeof part === 'string' && part !== '')
+    // Joined with "; ", so a sentence's own full stop would read "Invalid type.; type: …".
+    .map((part) => part.replace(/\.$/, ''));
   const head = status === 400 ? `invalid request (400 ${title})` : `${status} ${title}`;
   return parts.length > 0 ? `${head}: ${parts.join('; ')}` : head;
 }

@@ -42,7 +42,7 @@ describe('describeProblem', () => {
     [
       400,
       { title: 'Bad Request', detail: 'Invalid body.', errors: [{ field: 'url', message: 'must be a URL' }] },
-      'invalid request (400 Bad Request): Invalid body.; url: must be a URL',
+      'invalid request (400 Bad Request): Invalid body; url: must be a URL',
     ],
     // A field error the detail already spells out is not repeated.
     [

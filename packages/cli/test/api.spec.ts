@@ -251,7 +251,7 @@ describe('failures are one line', () => {
     const { code, stderr } = await runBin(['endpoints', 'create', 'nope', '--events', ','], { env: env() });
     expect(code).toBe(1);
     expect(expectOneLine(stderr)).toBe(
-      'acme-webhooks: invalid request (400 Bad Request): The request body is invalid.; url: must be an http(s) URL; events: must not be empty',
+      'acme-webhooks: invalid request (400 Bad Request): The request body is invalid; url: must be an http(s) URL; events: must not be empty',
     );
   });
 

@@ -60,4 +60,14 @@ describe('describeTransportError', () => {
     );
     expect(describeTransportError(new Error('x'.repeat(5000))).length).toBe(1000);
   });
+
+  it('folds a multi-line message (OpenSSL) into one line', () => {
+    const tls = coded(
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      'C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:\n',
+    );
+    expect(describeTransportError(tls)).toBe(
+      'ERR_SSL_WRONG_VERSION_NUMBER: C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:',
+    );
+  });
 });

@@ -108,5 +108,6 @@ export function describeTransportError(error: unknown): string {
   const message = typeof e.message === 'string' && e.message ? e.message : String(error);
   const code = typeof e.code === 'string' ? e.code : undefined;
   const text = code && !message.includes(code) ? `${code}: ${message}` : message;
-  return text.slice(0, 1000);
+  // OpenSSL's messages span lines ("…:SSL routines::wrong version number\n"): keep one tidy line.
+  return text.replace(/\s+/g, ' ').trim().slice(0, 1000);
 }
