@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { newId } from '../src/common/ids';
 import { Attempt } from '../src/deliveries/attempt.entity';
 import { Delivery } from '../src/deliveries/delivery.entity';
 import { newDelivery } from '../src/deliveries/new-delivery';
+import { DeliveryClaims } from '../src/dispatch/delivery-claims';
 import { eventually, Fixture, sleep } from './replay-support';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call, errorFields } from './support/http';
@@ -143,6 +144,36 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
     const otherKey = await fx.tenantKey(`${target.tenant}-x`);
     expect((await retry(dead!.id, otherKey)).status).toBe(404);
     expect((await retry('dlv_nope')).status).toBe(404);
+  });
+
+  it('two retries of one dead delivery send it once: the later one finds it succeeded, a 409', async () => {
+    const target = await fx.endpoint();
+    receiver.on(target.path, () => ({ status: 500 }));
+    const event = await fx.publish(target.tenant);
+    const [dead] = await fx.waitForDeliveries(event.id, 'dead');
+    receiver.on(target.path, () => ({ status: 200 }));
+
+    // The second retry read the delivery as dead, then reaches the lease only after the first
+    // retry delivered it (the window between its status check and its lease, made wide).
+    const claims = server.app.get(DeliveryClaims);
+    const leaseOne = claims.leaseOne.bind(claims);
+    let first: Promise<unknown> = Promise.resolve();
+    let calls = 0;
+    const spy = vi.spyOn(claims, 'leaseOne').mockImplementation(async (...args) => {
+      calls++;
+      if (calls === 2) await first;
+      return leaseOne(...args);
+    });
+    try {
+      first = retry(dead!.id);
+      const second = retry(dead!.id);
+      expect(((await first) as { status: number }).status).toBe(202);
+      expect((await second).status).toBe(409);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(receiver.received(target.path)).toHaveLength(4);
+    expect(await fx.delivery(dead!.id)).toMatchObject({ status: 'succeeded', attempts: 4 });
   });
 
   it('brings a retrying delivery forward; a cancelled one is a 409', async () => {

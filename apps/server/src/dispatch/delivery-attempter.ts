@@ -100,7 +100,14 @@ export class DeliveryAttempter {
       now: this.clock.now(),
       leaseMs: this.leaseMs,
     });
-    if (!leased) throw new AttemptRefusedError('busy', `delivery ${deliveryId} is being attempted right now`);
+    if (!leased) {
+      // Settled since it was read above (e.g. a concurrent retry delivered it), or leased right now.
+      const latest = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId });
+      if (latest?.status === 'succeeded' || latest?.status === 'cancelled') {
+        throw new AttemptRefusedError('settled', `delivery ${deliveryId} is ${latest.status}`);
+      }
+      throw new AttemptRefusedError('busy', `delivery ${deliveryId} is being attempted right now`);
+    }
     const recorded = await this.attemptLeased(leased, leaseToken, options, { skipEndpointCheck: true });
     if (!recorded)
       throw new AttemptRefusedError('endpoint_unavailable', `delivery ${deliveryId} cannot be attempted`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, In, LessThanOrEqual } from 'typeorm';
+import { DataSource, EntityManager, In, LessThanOrEqual, Not } from 'typeorm';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { WebhookEvent } from '../events/event.entity';
@@ -11,6 +11,8 @@ import { EndpointRateLimiter } from './rate-limiter';
 
 /** Deliveries still owed an attempt. */
 export const OPEN_STATUSES: DeliveryStatus[] = ['pending', 'retrying'];
+/** Deliveries no attempt may touch again (a dead one may still get a manual attempt). */
+const SETTLED_STATUSES: DeliveryStatus[] = ['succeeded', 'cancelled'];
 
 export interface ClaimRequest {
   /** The lease owner written on each claimed row; the claim's proof of ownership. */
@@ -180,7 +182,7 @@ export class DeliveryClaims {
 
   /**
    * Leases one delivery for a manual or test attempt, under its endpoint's lock. Null when it is
-   * leased by someone else right now.
+   * leased by someone else right now, or was settled (succeeded, cancelled) since the caller read it.
    */
   async leaseOne(
     deliveryId: string,
@@ -197,7 +199,7 @@ export class DeliveryClaims {
           leaseOwner: request.leaseToken,
           leaseExpiresAt: new Date(request.now.getTime() + request.leaseMs),
         })
-        .where({ id: deliveryId })
+        .where({ id: deliveryId, status: Not(In(SETTLED_STATUSES)) })
         .andWhere('(lease_expires_at IS NULL OR lease_expires_at <= :now)', { now: request.now })
         .execute();
       if (!result.affected) return null;
