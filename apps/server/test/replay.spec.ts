@@ -272,6 +272,43 @@ describeEachDatabase('replay', (db) => {
     expect(narrowed.body).toMatchObject({ status: 'completed', matched: 0 });
   });
 
+  it('a replay whose batches keep failing does not hold up another replay', async () => {
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const broken = await fx.endpoint();
+    const healthy = await fx.endpoint();
+    await fx.setStatus(broken.id, 'disabled');
+    await fx.setStatus(healthy.id, 'disabled');
+    await fx.publish(broken.tenant);
+    const healthyEvent = await fx.publish(healthy.tenant);
+    await fx.setStatus(broken.id, 'enabled');
+    await fx.setStatus(healthy.id, 'enabled');
+
+    // A database failure in one replay's batches cannot be provoked for real without breaking every
+    // other query, so that one replay's batch is made to throw.
+    const runner = server.app.get(ReplayRunner) as unknown as {
+      batch: (manager: unknown, id: string) => Promise<unknown>;
+    };
+    const realBatch = runner.batch;
+    const allowed = new Set<string>();
+    runner.batch = function (this: unknown, manager: unknown, id: string) {
+      if (!allowed.has(id)) return Promise.reject(new Error('simulated database failure'));
+      return realBatch.call(this, manager, id);
+    };
+    try {
+      // The broken replay gets the lower id, so it is leased first in every round.
+      const stuck = await replayEndpoint(broken.id, { since });
+      const second = await replayEndpoint(healthy.id, { since });
+      expect(second.status).toBe(202);
+      allowed.add(second.body.id);
+      expect(await waitForReplay(second.body.id)).toMatchObject({ status: 'completed', enqueued: 1 });
+      await fx.waitForDeliveries(healthyEvent.id, 'succeeded');
+      const still = await call(server, 'GET', `/replays/${stuck.body.id}`);
+      expect(still.body).toMatchObject({ status: 'running', enqueued: 0 });
+    } finally {
+      runner.batch = realBatch;
+    }
+  });
+
   it('resumes a replay after a restart and completes it, each event delivered once', async () => {
     const first = await startServer({ database: db, env: ENV });
     let second: TestServer | undefined;

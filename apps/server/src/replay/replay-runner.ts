@@ -128,8 +128,15 @@ export class ReplayRunner implements OnApplicationBootstrap, BeforeApplicationSh
     let busy = false;
     for (const id of leased) {
       if (this.stopping) break;
-      const result = await this.advance(id);
-      if (result === 'progress' || result === 'waiting') busy = true;
+      try {
+        const result = await this.advance(id);
+        if (result === 'progress' || result === 'waiting') busy = true;
+      } catch (error) {
+        // One replay's failing batch must not hold up the others leased in this round; it is
+        // tried again next round (its cursor did not move).
+        this.logger.error(`replay ${id}: batch failed: ${(error as Error).message}`);
+        busy = true;
+      }
     }
     return busy;
   }
