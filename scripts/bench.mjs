@@ -9,7 +9,8 @@
 // Options (env): BENCH_EVENTS (default 3000), BENCH_RATE (200), BENCH_RATE_SECONDS (10),
 // MYSQL_URL (mysql://root@127.0.0.1:3306), REDIS_URL (redis://127.0.0.1:6379),
 // BENCH_MAX_CONCURRENCY (the endpoint's max_concurrency; unset: the server's default, 10),
-// BENCH_SERVER_NODE_ARGS (extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+// BENCH_SERVER_NODE_ARGS (extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+// BENCH_SERVER_MAIN (the server's entry file, default apps/server/dist/main.js: to compare two builds).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -32,6 +33,7 @@ const CONCURRENCY = 32;
 const MAX_CONCURRENCY = process.env.BENCH_MAX_CONCURRENCY
   ? Number(process.env.BENCH_MAX_CONCURRENCY)
   : undefined;
+const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? join(root, 'apps/server/dist/main.js');
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -156,7 +158,7 @@ async function bullmqBaseline(receiver) {
 }
 
 async function startAcme(database) {
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, join(root, 'apps/server/dist/main.js')], {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_MAIN], {
     env: {
       ...process.env,
       NODE_ENV: 'development',

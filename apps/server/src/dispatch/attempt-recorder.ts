@@ -13,6 +13,7 @@ import { newId } from '../common/ids';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { Attempt, AttemptTrigger } from '../deliveries/attempt.entity';
+import { findRowsByIds, insertRows } from '../deliveries/deliveries.repository';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DisabledReason, Endpoint } from '../endpoints/endpoint.entity';
 import { OutgoingRequest, SendResult } from '../net/http-sender';
@@ -161,7 +162,7 @@ export class AttemptRecorder {
         { consecutiveFailures: endpoint.consecutiveFailures, failingSince: endpoint.failingSince },
       ]),
     );
-    const rows = await manager.findBy(Delivery, { id: In([...ids]) });
+    const rows = await findRowsByIds(manager, Delivery, [...ids]);
     const currents = new Map(rows.map((row) => [row.id, row]));
 
     const results: RecordedAttempt[] = [];
@@ -169,7 +170,7 @@ export class AttemptRecorder {
     const updates: { id: string; update: Partial<Delivery>; clearLease: boolean }[] = [];
     const dirty = new Set<string>();
     const flushWrites = async () => {
-      if (attempts.length > 0) await manager.insert(Attempt, attempts.splice(0));
+      await insertRows(manager, Attempt, attempts.splice(0));
       await this.updateDeliveries(manager, updates.splice(0));
       for (const id of dirty) await manager.update(Endpoint, { id }, streaks.get(id)!);
       dirty.clear();
@@ -381,7 +382,7 @@ export class AttemptRecorder {
     const [endpoint] = isTest ? [undefined] : await lockEndpoints(manager, [input.delivery.endpointId]);
     const current = await manager.findOneByOrFail(Delivery, { id: input.delivery.id });
     const { now, succeeded, outcome, attempt, update, clearLease } = this.plan(input, current, random);
-    await manager.insert(Attempt, attempt);
+    await insertRows(manager, Attempt, [attempt]);
     if (clearLease) Object.assign(update, { leaseOwner: null, leaseExpiresAt: null });
     await manager.update(Delivery, { id: current.id }, update);
 
