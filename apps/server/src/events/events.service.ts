@@ -95,7 +95,12 @@ export class EventsService {
         };
         if (idempotencyKey !== undefined) {
           const seen = await manager.findOneBy(IdempotencyKey, { tenantId, key: idempotencyKey });
-          if (seen && now.getTime() - seen.createdAt.getTime() < IDEMPOTENCY_WINDOW_MS)
+          // A key whose event is gone (a retention shorter than the key's 24 h) counts as expired.
+          if (
+            seen &&
+            now.getTime() - seen.createdAt.getTime() < IDEMPOTENCY_WINDOW_MS &&
+            (await manager.existsBy(WebhookEvent, { id: seen.eventId }))
+          )
             return { kind: 'seen', key: seen };
           if (seen) await manager.delete(IdempotencyKey, { tenantId, key: idempotencyKey });
           // Inserted first: a concurrent publish with the same key collides here and re-reads below.
@@ -166,17 +171,23 @@ export class EventsService {
           bytes < MAX_PUBLISH_BATCH_BYTES
         ) {
           const input = this.pending.shift()!;
-          const event: WebhookEvent = {
-            id: newId('evt'),
-            tenantId: input.tenantId,
-            type: input.type,
-            payload: '',
-            createdAt: this.clock.now(),
-          };
-          event.payload = serializePayload({ ...event, data: input.data });
-          bytes += event.payload.length;
-          batch.push({ input, event });
+          try {
+            const event: WebhookEvent = {
+              id: newId('evt'),
+              tenantId: input.tenantId,
+              type: input.type,
+              payload: '',
+              createdAt: this.clock.now(),
+            };
+            event.payload = serializePayload({ ...event, data: input.data });
+            bytes += event.payload.length;
+            batch.push({ input, event });
+          } catch (error) {
+            // This caller hears its error; the others in the queue are not held up by it.
+            input.reject(error);
+          }
         }
+        if (batch.length === 0) continue;
         try {
           await this.writeEvents(batch.map((b) => b.event));
           for (const { input, event } of batch) input.resolve(event);

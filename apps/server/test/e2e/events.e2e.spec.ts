@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { Clock } from '../../src/common/clock';
 import { DeliveriesRepository } from '../../src/deliveries/deliveries.repository';
 import { DeliverySignal } from '../../src/deliveries/delivery-signal';
 import { call, errorFields } from '../support/http';
@@ -256,6 +257,45 @@ describeEachDatabase('events and fan-out', (db) => {
     });
     expect(retry.status).toBe(202);
     expect(await count('deliveries', `tenant_id = '${tenant}'`)).toBe(1);
+  });
+
+  it('a publish that fails before its batch is written fails alone: no hang, the queue keeps going', async () => {
+    const clock = server.app.get(Clock);
+    const realNow = clock.now.bind(clock);
+    let thrown = false;
+    // Fails once, and only while the group commit builds its batch (not in guards or elsewhere).
+    const spy = vi.spyOn(clock, 'now').mockImplementation(() => {
+      if (!thrown && new Error().stack?.includes('flushPublishes')) {
+        thrown = true;
+        throw new Error('clock unavailable');
+      }
+      return realNow();
+    });
+    const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const [failed, ok] = await Promise.all([
+      call(server, 'POST', '/events', { body: { type: 'queue.first', data: {} } }),
+      call(server, 'POST', '/events', { body: { type: 'queue.second', data: {} } }),
+    ]);
+    spy.mockRestore();
+    logged.mockRestore();
+    expect(thrown).toBe(true);
+    expect([failed.status, ok.status].sort()).toEqual([202, 500]);
+    const after = await call(server, 'POST', '/events', { body: { type: 'queue.third', data: {} } });
+    expect(after.status).toBe(202);
+  });
+
+  it('Idempotency-Key: a key whose event was already purged publishes afresh instead of failing', async () => {
+    const tenant = `purged-${db}`;
+    const body = { type: 'order.paid', data: { n: 1 }, tenant_id: tenant };
+    const first = await call(server, 'POST', '/events', { body, headers: { 'Idempotency-Key': 'k-1' } });
+    expect(first.status).toBe(202);
+    // Retention shorter than the key's 24 h removed the event but not yet the key.
+    await server.dataSource.query('DELETE FROM events WHERE id = ?', [first.body.id]);
+    const again = await call(server, 'POST', '/events', { body, headers: { 'Idempotency-Key': 'k-1' } });
+    expect(again.status).toBe(202);
+    expect(again.body.id).not.toBe(first.body.id);
+    const repeat = await call(server, 'POST', '/events', { body, headers: { 'Idempotency-Key': 'k-1' } });
+    expect(repeat.body.id).toBe(again.body.id);
   });
 
   it('lists events newest first with type, tenant and time filters', async () => {
