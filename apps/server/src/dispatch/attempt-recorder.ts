@@ -16,10 +16,11 @@ import { Attempt, AttemptTrigger } from '../deliveries/attempt.entity';
 import { findRowsByIds, insertRows } from '../deliveries/deliveries.repository';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DisabledReason, Endpoint } from '../endpoints/endpoint.entity';
+import { lockEndpoints } from '../endpoints/endpoint-locks';
 import { OutgoingRequest, SendResult } from '../net/http-sender';
 import { decideOutcome, isSuccessfulAttempt, Outcome } from './attempt-outcome';
 import { OPEN_STATUSES } from './delivery-claims';
-import { inDispatchTransaction, lockEndpoints } from './dispatch-transaction';
+import { inDispatchTransaction } from './dispatch-transaction';
 import { FailureStreak, isCircuitOpen, nextStreak, shouldDisableFailingEndpoint } from './endpoint-health';
 
 interface Planned {

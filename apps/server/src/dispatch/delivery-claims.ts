@@ -4,8 +4,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, LessThanOrEqual, Not } from 'typeorm';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
+import { lockEndpoints } from '../endpoints/endpoint-locks';
 import { WebhookEvent } from '../events/event.entity';
-import { inDispatchTransaction, lockEndpoints } from './dispatch-transaction';
+import { inDispatchTransaction } from './dispatch-transaction';
 import { allowedInFlight } from './endpoint-health';
 import { EndpointRateLimiter } from './rate-limiter';
 

@@ -1,7 +1,6 @@
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { isSqlite } from '../database/data-source';
 import { runInTransaction } from '../database/transactions';
-import { Endpoint } from '../endpoints/endpoint.entity';
 
 /** MySQL errors that mean "try the whole transaction again": deadlock, lock wait timeout. */
 const RETRYABLE_MYSQL_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
@@ -32,19 +31,4 @@ export async function inDispatchTransaction<T>(
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * tries));
     }
   }
-}
-
-/**
- * Loads endpoints and, on MySQL, locks their rows in id order (so two lockers never deadlock). Claims
- * and attempt results of one endpoint are serialized through this lock: that is what keeps
- * `max_concurrency` exact across worker processes.
- */
-export function lockEndpoints(manager: EntityManager, ids: readonly string[]): Promise<Endpoint[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  const query = manager
-    .createQueryBuilder(Endpoint, 'e')
-    .where({ id: In([...ids]) })
-    .orderBy('e.id', 'ASC');
-  if (manager.connection.options.type !== 'better-sqlite3') query.setLock('pessimistic_write');
-  return query.getMany();
 }

@@ -20,6 +20,7 @@ import {
 } from './endpoint.dto';
 import { Endpoint } from './endpoint.entity';
 import { presentEndpoint } from './endpoint.presenter';
+import { lockEndpoints } from './endpoint-locks';
 import { EndpointSecrets } from './endpoint-secrets';
 import { EndpointUrlCheck } from './endpoint-url-check';
 import { EndpointsRepository } from './endpoints.repository';
@@ -142,17 +143,21 @@ export class EndpointsService {
     const now = this.clock.now();
     const secret = this.secrets.generate();
     const sealed = this.secrets.seal(secret);
-    // Re-seal the outgoing secret too, so both are under the current encryption key.
-    const previous = graceSeconds > 0 ? this.secrets.seal(this.secrets.current(endpoint)) : null;
-    await this.transactions.run((manager) =>
-      this.endpoints.update(manager, endpoint.id, {
+    await this.transactions.run(async (manager) => {
+      // The outgoing secret is read under the row lock: two rotations at once then chain (A→B→C)
+      // instead of both replacing A, which would leave one caller holding a secret that never signs.
+      const [current] = await lockEndpoints(manager, [endpoint.id]);
+      if (!current || current.deletedAt !== null) throw ApiProblem.notFound('endpoint', id);
+      // Re-seal the outgoing secret too, so both are under the current encryption key.
+      const previous = graceSeconds > 0 ? this.secrets.seal(this.secrets.current(current)) : null;
+      await this.endpoints.update(manager, endpoint.id, {
         secretKeyId: sealed.keyId,
         secretCiphertext: sealed.ciphertext,
         previousSecretCiphertext: previous?.ciphertext ?? null,
         previousSecretExpiresAt: previous ? new Date(now.getTime() + graceSeconds * 1000) : null,
         updatedAt: now,
-      }),
-    );
+      });
+    });
     return { secret };
   }
 

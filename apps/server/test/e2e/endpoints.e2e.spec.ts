@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Endpoint } from '../../src/endpoints/endpoint.entity';
+import { EndpointSecrets } from '../../src/endpoints/endpoint-secrets';
 import { call, errorFields } from '../support/http';
 import { describeEachDatabase, startServer, type TestServer } from '../support/server';
 
@@ -265,6 +267,21 @@ describeEachDatabase('webhook endpoints', (db) => {
       expect(bad.status, String(grace)).toBe(400);
       expect(errorFields(bad.body)).toEqual(['grace_period_seconds']);
     }
+  });
+
+  it('two rotations at once chain: both returned secrets sign, none is lost', async () => {
+    const created = await call(server, 'POST', '/webhook-endpoints', {
+      body: { url: 'https://example.com/race', events: ['*'] },
+    });
+    const rotate = () =>
+      call(server, 'POST', `/webhook-endpoints/${created.body.id}/rotate-secret`, {
+        body: { grace_period_seconds: 3600 },
+      });
+    const [one, two] = await Promise.all([rotate(), rotate()]);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    const endpoint = await server.dataSource.getRepository(Endpoint).findOneByOrFail({ id: created.body.id });
+    const active = server.app.get(EndpointSecrets).activeSecrets(endpoint, new Date());
+    expect([...active].sort()).toEqual([one.body.secret, two.body.secret].sort());
   });
 
   it('stores secrets encrypted: no whsec_ anywhere in the endpoints table', async () => {
