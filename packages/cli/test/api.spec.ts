@@ -191,6 +191,27 @@ describe('requests the CLI sends', () => {
     expect(JSON.parse(stdout).data.map((d: { id: string }) => d.id)).toEqual(['dlv_1', 'dlv_2']);
   });
 
+  it('deliveries list passes the creation-time window', async () => {
+    routes['GET /deliveries'] = () => ({ status: 200, body: { data: [], next_cursor: null } });
+    const { code } = await runBin(
+      [
+        'deliveries',
+        'list',
+        '--status',
+        'dead',
+        '--since',
+        '2025-01-13T00:00:00Z',
+        '--until',
+        '2025-01-14T00:00:00Z',
+      ],
+      { env: env() },
+    );
+    expect(code).toBe(0);
+    expect(seen.map((s) => s.url)).toEqual([
+      '/deliveries?status=dead&since=2025-01-13T00%3A00%3A00.000Z&until=2025-01-14T00%3A00%3A00.000Z',
+    ]);
+  });
+
   it('prints a table and how to get the next page', async () => {
     routes['GET /webhook-endpoints'] = () => ({
       status: 200,

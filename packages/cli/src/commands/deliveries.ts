@@ -1,7 +1,7 @@
 import { segment } from '../api-client.js';
 import { type Command, PAGING_OPTIONS } from '../command.js';
 import { UsageError } from '../errors.js';
-import { stringOption } from '../options.js';
+import { stringOption, timeOption } from '../options.js';
 import { formatTime } from '../output.js';
 import type { Attempt, Delivery, Page } from '../types.js';
 import { ATTEMPT_COLUMNS, attemptResult, DELIVERY_COLUMNS } from './columns.js';
@@ -35,17 +35,25 @@ const DELIVERY_FIELDS = [
 const list: Command = {
   name: 'deliveries list',
   summary: 'list deliveries, newest first (--status dead is the dead-letter queue)',
-  usage: '[--status <status>] [--endpoint <wh_id>] [--event <evt_id>] [--tenant <id>] [paging]',
+  usage:
+    '[--status <status>] [--endpoint <wh_id>] [--event <evt_id>] [--since <time>] [--until <time>] [--tenant <id>] [paging]',
   args: 0,
   options: {
     status: { type: 'string', value: '<status>', description: DELIVERY_STATUSES.join(' | ') },
     endpoint: { type: 'string', value: '<wh_id>', description: 'only deliveries to this endpoint' },
     event: { type: 'string', value: '<evt_id>', description: 'only deliveries of this event' },
+    since: {
+      type: 'string',
+      value: '<time>',
+      description: 'created at or after: ISO-8601 or an age like 2h',
+    },
+    until: { type: 'string', value: '<time>', description: 'created at or before: ISO-8601 or an age' },
     tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
     ...PAGING_OPTIONS,
   },
   examples: [
     'acme-webhooks deliveries list --status dead',
+    'acme-webhooks deliveries list --status dead --since 24h',
     'acme-webhooks deliveries list --endpoint wh_123 --limit 20',
     'acme-webhooks deliveries list --event evt_123 --json',
   ],
@@ -54,6 +62,8 @@ const list: Command = {
       status: statusOption(stringOption(ctx.values, 'status')),
       endpoint_id: stringOption(ctx.values, 'endpoint'),
       event_id: stringOption(ctx.values, 'event'),
+      since: timeOption(ctx.values, 'since'),
+      until: timeOption(ctx.values, 'until'),
       tenant_id: stringOption(ctx.values, 'tenant'),
     });
     ctx.out.result(page, () => {
