@@ -201,7 +201,14 @@ async function acme(receiver) {
   const database = `acme_bench_${process.pid}`;
   const admin = await mysql.createConnection(MYSQL_URL);
   await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
-  const server = await startAcme(database);
+  let server;
+  try {
+    server = await startAcme(database);
+  } catch (error) {
+    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await admin.end();
+    throw error;
+  }
   const api = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
   const call = async (method, path, payload) => {
     const res = await request(`${server.url}${path}`, {
