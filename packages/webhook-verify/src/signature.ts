@@ -108,12 +108,19 @@ export function parseSignedRequest(payload: Payload, headers: HeadersInput, secr
   };
 }
 
-/** Decides the outcome once the HMACs are compared: signature first, so a clock-skew message is about a genuine timestamp. */
+/**
+ * Decides the outcome once every candidate's HMAC is computed (`macs[i]` for `signed.candidates[i]`, by
+ * whichever crypto library): signature first, so a clock-skew message is about a genuine timestamp.
+ */
 export function acceptSignedRequest<T>(
   signed: SignedRequest,
-  matched: boolean,
+  macs: readonly Uint8Array[],
+  equal: (a: Uint8Array, b: Uint8Array) => boolean,
   options: VerifyOptions,
 ): AcceptedRequest<T> {
+  let matched = false;
+  // Every MAC is compared, not just until the first match, so timing does not reveal which secret matched.
+  for (const mac of macs) if (signed.signatures.some((signature) => equal(mac, signature))) matched = true;
   if (!matched) throw new WebhookVerificationError('signature_mismatch', mismatchMessage(signed));
 
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;

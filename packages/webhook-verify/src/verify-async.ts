@@ -27,12 +27,10 @@ export function createAsyncVerifier(crypto: CryptoProvider): AsyncVerifier {
     options: VerifyOptions = {},
   ): Promise<T> {
     const signed = parseSignedRequest(payload, headers, secret);
-    let matched = false;
-    for (const { key, message } of signed.candidates) {
-      const mac = await crypto.hmacSha256(key, message);
-      if (signed.signatures.some((signature) => crypto.equal(mac, signature))) matched = true;
-    }
-    const { event, ttlMs } = acceptSignedRequest<T>(signed, matched, options);
+    const macs = await Promise.all(
+      signed.candidates.map(({ key, message }) => crypto.hmacSha256(key, message)),
+    );
+    const { event, ttlMs } = acceptSignedRequest<T>(signed, macs, crypto.equal, options);
     if (options.replayGuard) {
       const key = toHex(await crypto.sha256(signed.replayMaterial));
       if (!(await options.replayGuard.checkAndRemember(key, ttlMs))) throw replayedError();

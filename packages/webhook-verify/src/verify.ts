@@ -22,13 +22,8 @@ export function verify<T = WebhookEvent>(
   options: VerifyOptions = {},
 ): T {
   const signed = parseSignedRequest(payload, headers, secret);
-  let matched = false;
-  // Every candidate is checked, not just until the first match, so timing does not reveal which secret matched.
-  for (const { key, message } of signed.candidates) {
-    const mac = nodeCrypto.hmacSha256Sync(key, message);
-    if (signed.signatures.some((signature) => nodeCrypto.equal(mac, signature))) matched = true;
-  }
-  const { event, ttlMs } = acceptSignedRequest<T>(signed, matched, options);
+  const macs = signed.candidates.map(({ key, message }) => nodeCrypto.hmacSha256Sync(key, message));
+  const { event, ttlMs } = acceptSignedRequest<T>(signed, macs, nodeCrypto.equal, options);
   if (options.replayGuard) {
     const key = toHex(nodeCrypto.sha256Sync(signed.replayMaterial));
     const fresh = options.replayGuard.checkAndRemember(key, ttlMs);

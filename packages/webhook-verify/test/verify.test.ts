@@ -7,6 +7,7 @@ import {
   verifyAsync,
   WebhookVerificationError,
 } from '../src/index.js';
+import { acceptSignedRequest, parseSignedRequest } from '../src/signature.js';
 import { BODY, SECRET_A, SECRET_B, T } from './support.js';
 
 const NOW = T * 1000;
@@ -278,5 +279,23 @@ describe('sign', () => {
     expect(() => sign({ payload: BODY, secret: SECRET_A, id: 'evt 1' })).toThrow(/id/);
     expect(() => sign({ payload: BODY, secret: SECRET_A, id: 'evt_1', timestamp: 1.5 })).toThrow(/timestamp/);
     expect(() => sign({ payload: {} as never, secret: SECRET_A, id: 'evt_1' })).toThrow(/JSON\.stringify/);
+  });
+});
+
+describe('acceptSignedRequest (shared by every verifier)', () => {
+  it('compares every MAC even after one matches, so timing does not reveal which secret matched', () => {
+    const headers = sign({ payload: BODY, secret: [SECRET_A, SECRET_B], id: 'evt_1', timestamp: T });
+    const signed = parseSignedRequest(BODY, headers, [SECRET_A, SECRET_B]);
+    const macs = signed.signatures.map((s) => new Uint8Array(s));
+    const compared: Uint8Array[] = [];
+    const equal = (a: Uint8Array, b: Uint8Array) => {
+      compared.push(a);
+      return Buffer.from(a).equals(Buffer.from(b));
+    };
+    expect(acceptSignedRequest(signed, macs, equal, { now: NOW }).event).toEqual(JSON.parse(BODY));
+    expect(new Set(compared)).toEqual(new Set(macs));
+    expect(() => acceptSignedRequest(signed, [], equal, { now: NOW })).toThrow(
+      expect.objectContaining({ code: 'signature_mismatch' }),
+    );
   });
 });
