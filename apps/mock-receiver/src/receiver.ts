@@ -94,14 +94,14 @@ function json(res: ServerResponse, status: number, value: unknown): void {
   res.end(JSON.stringify(value));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     if (size < MAX_BODY_BYTES) chunks.push(chunk);
     size += chunk.length;
   }
-  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES);
 }
 
 function plainHeaders(req: IncomingMessage): Record<string, string | string[]> {
@@ -137,7 +137,7 @@ function eventOf(
 }
 
 function checkSignature(
-  body: string,
+  body: Buffer,
   headers: Record<string, string | string[]>,
   secrets: string[],
   toleranceSeconds: number | undefined,
@@ -235,7 +235,9 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
   };
 
   const handleWebhook = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const body = await readBody(req);
+    // Signatures cover the bytes as sent: verify those, not their UTF-8 decoding (which can differ).
+    const raw = await readBody(req);
+    const body = raw.toString('utf8');
     const headers = plainHeaders(req);
     const path = url.pathname;
     const behavior = pathBehaviors.get(path) ?? globalBehavior;
@@ -254,7 +256,7 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
       received_at: new Date().toISOString(),
       event_id: event.id,
       event_type: event.type,
-      signature: checkSignature(body, headers, secrets, options.toleranceSeconds),
+      signature: checkSignature(raw, headers, secrets, options.toleranceSeconds),
       response_status: null,
       outcome: 'pending',
       delay_ms: outcome.delayMs,
@@ -316,7 +318,7 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
   const putBehavior = async (req: IncomingMessage, res: ServerResponse) => {
     let input: unknown;
     try {
-      input = JSON.parse(await readBody(req));
+      input = JSON.parse((await readBody(req)).toString('utf8'));
     } catch {
       problem(res, 400, 'Bad Request', 'the body must be JSON: {"path"?: "/hook", "spec": "status:500"}');
       return;

@@ -13,7 +13,12 @@ export type Result =
 /** One HTTP request on a fresh connection; socket errors and client timeouts are results, not throws. */
 export function send(
   url: string,
-  init: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+  init: {
+    method?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Result> {
   const started = Date.now();
   return new Promise((resolve) => {

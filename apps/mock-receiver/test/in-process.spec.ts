@@ -53,6 +53,31 @@ describe('startMockReceiver (in-process)', () => {
     expect(receiver.requests()[1]?.signature.error).toBe('signature_mismatch');
   });
 
+  it('checks the signature over the raw bytes, not their UTF-8 decoding', async () => {
+    receiver = await startMockReceiver({ secrets: [SECRET] });
+    const body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]); // "{", two bytes that are not UTF-8, "}"
+    await send(`${receiver.url}/raw`, {
+      body,
+      headers: { ...sign({ payload: body, secret: SECRET, id: 'evt_raw' }) },
+    });
+    // Correctly signed, so the SDK gets as far as the payload (which is not UTF-8 JSON).
+    expect(receiver.requests()[0]?.signature).toMatchObject({ valid: false, error: 'invalid_payload' });
+  });
+
+  it('passes toleranceSeconds to the SDK', async () => {
+    receiver = await startMockReceiver({ secrets: [SECRET], toleranceSeconds: 10 });
+    const body = JSON.stringify({ id: 'evt_old', type: 'x.y', created_at: '', data: {} });
+    const timestamp = Math.floor(Date.now() / 1000) - 60;
+    await send(`${receiver.url}/old`, {
+      body,
+      headers: { ...sign({ payload: body, secret: SECRET, id: 'evt_old', timestamp }) },
+    });
+    expect(receiver.requests()[0]?.signature).toMatchObject({
+      valid: false,
+      error: 'timestamp_outside_tolerance',
+    });
+  });
+
   it('sends log lines to a log function', async () => {
     const lines: string[] = [];
     receiver = await startMockReceiver({
