@@ -34,7 +34,7 @@ export interface WebhookEvent {
   [field: string]: unknown;
 }
 
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 const PREFIX = 'whsec_';
 
 /** What the headers claim, and every (key, message) pair whose HMAC could match one of the signatures. */
@@ -156,7 +156,7 @@ export function standardKey(secret: string): Uint8Array | undefined {
   return key && key.length > 0 ? key : undefined;
 }
 
-export function payloadBytes(payload: Payload): Uint8Array {
+function payloadBytes(payload: Payload): Uint8Array {
   if (typeof payload === 'string') return utf8(payload);
   if (payload instanceof Uint8Array) return payload;
   throw new WebhookVerificationError(
