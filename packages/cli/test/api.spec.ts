@@ -230,6 +230,27 @@ describe('requests the CLI sends', () => {
     );
   });
 
+  it('every list command names itself in the next-page hint; --all leaves none', async () => {
+    routes['GET /deliveries'] = (req) =>
+      new URL(req.url, base).searchParams.get('cursor')
+        ? { status: 200, body: { data: [delivery('dlv_2', 'dead', 9, 500)], next_cursor: null } }
+        : { status: 200, body: { data: [delivery('dlv_1', 'dead', 9, 500)], next_cursor: 'c2' } };
+    routes['GET /events'] = () => ({ status: 200, body: { data: [], next_cursor: 'e2' } });
+    const deliveries = await runBin(['deliveries', 'list', '--status', 'dead'], { env: env() });
+    expect(deliveries.code).toBe(0);
+    expect(deliveries.stdout).toContain('dlv_1');
+    expect(
+      deliveries.stdout.endsWith('\nMore: acme-webhooks deliveries list --cursor c2  (or --all)\n'),
+    ).toBe(true);
+    const events = await runBin(['events', 'list'], { env: env() });
+    expect(events.code).toBe(0);
+    expect(events.stdout).toBe('No events.\n\nMore: acme-webhooks events list --cursor e2  (or --all)\n');
+    const all = await runBin(['deliveries', 'list', '--all'], { env: env() });
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/dlv_1[^\n]*\n[^\n]*dlv_2/);
+    expect(all.stdout).not.toContain('More:');
+  });
+
   it('replay endpoint sends the window, types and dry_run', async () => {
     routes['POST /webhook-endpoints/wh_1/replay'] = () => ({
       status: 202,
@@ -386,6 +407,38 @@ describe('tail', () => {
     expect(stderr.trimEnd().split('\n').at(-1)).toBe(
       'acme-webhooks: tail stopped after --timeout with 1 of 2 update(s)',
     );
+  });
+
+  it('reads further pages while a poll finds only new deliveries (a burst bigger than a page)', async () => {
+    let polls = 0;
+    routes['GET /deliveries'] = (req) => {
+      const cursor = new URL(req.url, base).searchParams.get('cursor');
+      if (cursor === 'p2') {
+        return {
+          status: 200,
+          body: {
+            data: [delivery('dlv_a', 'pending'), delivery('dlv_old', 'succeeded', 1, 200)],
+            next_cursor: null,
+          },
+        };
+      }
+      polls += 1;
+      return polls === 1
+        ? { status: 200, body: { data: [delivery('dlv_old', 'succeeded', 1, 200)], next_cursor: null } }
+        : {
+            status: 200,
+            body: { data: [delivery('dlv_c', 'pending'), delivery('dlv_b', 'pending')], next_cursor: 'p2' },
+          };
+    };
+    const { code, stdout } = await runBin(
+      ['tail', '--interval', '100ms', '--count', '3', '--timeout', '5s'],
+      {
+        env: env(),
+      },
+    );
+    expect(code).toBe(0);
+    expect(stdout.match(/dlv_\w+/g)).toEqual(['dlv_a', 'dlv_b', 'dlv_c']);
+    expect(seen.some((s) => s.url.includes('cursor=p2'))).toBe(true);
   });
 
   it('stops cleanly with exit 0 when interrupted (in-process run with an AbortSignal)', async () => {

@@ -7,6 +7,8 @@ export interface BinResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Wall-clock time from spawn to exit. */
+  ms: number;
 }
 
 export interface BinOptions {
@@ -14,19 +16,27 @@ export interface BinOptions {
   input?: string | Buffer;
   cwd?: string;
   timeoutMs?: number;
-  /** Called with each stdout chunk as it arrives (e.g. to act once tail is running). */
+  /** Called with each stderr chunk as it arrives (e.g. to act once tail is running). */
   onStderr?: (chunk: string) => void;
 }
 
-/**
- * Runs `node dist/cli.js …` as a real subprocess. The environment is minimal on purpose: no
- * ACME_WEBHOOKS_* leaks in from the developer's shell.
- */
-export function runBin(args: string[], options: BinOptions = {}): Promise<BinResult> {
+export interface NodeOptions extends Omit<BinOptions, 'env'> {
+  /** The child's whole environment. */
+  env: NodeJS.ProcessEnv;
+  /** Sent when the child outlives `timeoutMs` (default SIGKILL). */
+  killSignal?: NodeJS.Signals;
+  /** Names the run in the timeout error. */
+  label: string;
+}
+
+/** Runs `node <script> …` as a real subprocess, collecting its output; rejects if it outlives the timeout. */
+export function runNode(script: string, args: string[], options: NodeOptions): Promise<BinResult> {
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', ...options.env },
+      env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -39,19 +49,31 @@ export function runBin(args: string[], options: BinOptions = {}): Promise<BinRes
       options.onStderr?.(chunk);
     });
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      child.kill(options.killSignal ?? 'SIGKILL');
       reject(
         new Error(
-          `acme-webhooks ${args.join(' ')} did not exit within ${options.timeoutMs ?? 10_000}ms; stdout: ${stdout}; stderr: ${stderr}`,
+          `${options.label} did not exit within ${timeoutMs}ms;\nstdout:\n${stdout}\nstderr:\n${stderr}`,
         ),
       );
-    }, options.timeoutMs ?? 10_000);
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/**
+ * Runs `node dist/cli.js …` as a real subprocess. The environment is minimal on purpose: no
+ * ACME_WEBHOOKS_* leaks in from the developer's shell.
+ */
+export function runBin(args: string[], options: BinOptions = {}): Promise<BinResult> {
+  return runNode(BIN, args, {
+    ...options,
+    env: { PATH: process.env.PATH ?? '', ...options.env },
+    label: `acme-webhooks ${args.join(' ')}`,
   });
 }
 

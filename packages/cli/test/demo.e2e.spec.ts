@@ -4,10 +4,10 @@
  * after narrating a retry, a dead letter and a replay recovery, and that it cleaned up after itself.
  * Skipped, loudly, when the server or the mock receiver has not been built.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runNode } from './bin.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEMO = fileURLToPath(new URL('../../../scripts/demo.mjs', import.meta.url));
@@ -23,38 +23,13 @@ if (missing.length > 0) {
   );
 }
 
-interface DemoRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function runDemo(timeoutMs: number): Promise<DemoRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEMO], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGINT'); // the demo cleans up on SIGINT
-      reject(new Error(`demo did not exit within ${timeoutMs}ms;\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
+function runDemo(timeoutMs: number) {
+  return runNode(DEMO, [], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    timeoutMs,
+    killSignal: 'SIGINT', // the demo cleans up on SIGINT
+    label: 'demo',
   });
 }
 

@@ -1,11 +1,11 @@
 import { segment } from '../api-client.js';
-import { type Command, PAGING_OPTIONS } from '../command.js';
+import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { stringOption, timeOption } from '../options.js';
 import { formatTime } from '../output.js';
 import type { Attempt, Delivery, Page } from '../types.js';
 import { ATTEMPT_COLUMNS, attemptResult, DELIVERY_COLUMNS } from './columns.js';
-import { fetchList, printNextPage } from './paging.js';
+import { listCommand } from './paging.js';
 
 export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'dead', 'cancelled'];
 
@@ -32,12 +32,11 @@ const DELIVERY_FIELDS = [
   'updated_at',
 ];
 
-const list: Command = {
+const list = listCommand<Delivery>({
   name: 'deliveries list',
   summary: 'list deliveries, newest first (--status dead is the dead-letter queue)',
   usage:
     '[--status <status>] [--endpoint <wh_id>] [--event <evt_id>] [--since <time>] [--until <time>] [--tenant <id>] [paging]',
-  args: 0,
   options: {
     status: { type: 'string', value: '<status>', description: DELIVERY_STATUSES.join(' | ') },
     endpoint: { type: 'string', value: '<wh_id>', description: 'only deliveries to this endpoint' },
@@ -49,7 +48,6 @@ const list: Command = {
     },
     until: { type: 'string', value: '<time>', description: 'created at or before: ISO-8601 or an age' },
     tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
-    ...PAGING_OPTIONS,
   },
   examples: [
     'acme-webhooks deliveries list --status dead',
@@ -57,22 +55,18 @@ const list: Command = {
     'acme-webhooks deliveries list --endpoint wh_123 --limit 20',
     'acme-webhooks deliveries list --event evt_123 --json',
   ],
-  async run(ctx) {
-    const page = await fetchList<Delivery>(ctx, '/deliveries', {
-      status: statusOption(stringOption(ctx.values, 'status')),
-      endpoint_id: stringOption(ctx.values, 'endpoint'),
-      event_id: stringOption(ctx.values, 'event'),
-      since: timeOption(ctx.values, 'since'),
-      until: timeOption(ctx.values, 'until'),
-      tenant_id: stringOption(ctx.values, 'tenant'),
-    });
-    ctx.out.result(page, () => {
-      ctx.out.table(page.data, DELIVERY_COLUMNS, 'No deliveries.');
-      printNextPage(ctx, page, 'deliveries list');
-    });
-    return 0;
-  },
-};
+  path: '/deliveries',
+  query: (ctx) => ({
+    status: statusOption(stringOption(ctx.values, 'status')),
+    endpoint_id: stringOption(ctx.values, 'endpoint'),
+    event_id: stringOption(ctx.values, 'event'),
+    since: timeOption(ctx.values, 'since'),
+    until: timeOption(ctx.values, 'until'),
+    tenant_id: stringOption(ctx.values, 'tenant'),
+  }),
+  columns: DELIVERY_COLUMNS,
+  empty: 'No deliveries.',
+});
 
 const get: Command = {
   name: 'deliveries get',

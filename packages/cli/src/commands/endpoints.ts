@@ -1,5 +1,5 @@
 import { segment } from '../api-client.js';
-import { type Command, type CommandContext, type OptionSpec, PAGING_OPTIONS } from '../command.js';
+import { type Command, type CommandContext, type OptionSpec } from '../command.js';
 import { UsageError } from '../errors.js';
 import {
   csvOption,
@@ -11,7 +11,7 @@ import {
 } from '../options.js';
 import type { Attempt, Delivery, Endpoint } from '../types.js';
 import { attemptResult, ENDPOINT_COLUMNS, ENDPOINT_FIELDS, lastResult } from './columns.js';
-import { fetchList, printNextPage } from './paging.js';
+import { listCommand } from './paging.js';
 
 /** Fields shared by create and update. */
 const ENDPOINT_OPTIONS: Record<string, OptionSpec> = {
@@ -88,27 +88,19 @@ const create: Command = {
   },
 };
 
-const list: Command = {
+const list = listCommand<Endpoint>({
   name: 'endpoints list',
   summary: 'list endpoints, newest first',
   usage: '[--tenant <id>] [--limit <n>] [--cursor <c>] [--all]',
-  args: 0,
   options: {
     tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
-    ...PAGING_OPTIONS,
   },
   examples: ['acme-webhooks endpoints list', 'acme-webhooks endpoints list --tenant acme --all --json'],
-  async run(ctx) {
-    const page = await fetchList<Endpoint>(ctx, '/webhook-endpoints', {
-      tenant_id: stringOption(ctx.values, 'tenant'),
-    });
-    ctx.out.result(page, () => {
-      ctx.out.table(page.data, ENDPOINT_COLUMNS, 'No endpoints.');
-      printNextPage(ctx, page, 'endpoints list');
-    });
-    return 0;
-  },
-};
+  path: '/webhook-endpoints',
+  query: (ctx) => ({ tenant_id: stringOption(ctx.values, 'tenant') }),
+  columns: ENDPOINT_COLUMNS,
+  empty: 'No endpoints.',
+});
 
 const get: Command = {
   name: 'endpoints get',

@@ -1,10 +1,10 @@
 import { segment } from '../api-client.js';
-import { type Command, PAGING_OPTIONS } from '../command.js';
+import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { jsonObjectOption, stringOption, timeOption } from '../options.js';
 import type { Delivery, Page, WebhookEvent } from '../types.js';
 import { DELIVERY_COLUMNS, EVENT_COLUMNS } from './columns.js';
-import { fetchList, printNextPage } from './paging.js';
+import { listCommand } from './paging.js';
 
 const send: Command = {
   name: 'events send',
@@ -50,36 +50,30 @@ const send: Command = {
   },
 };
 
-const list: Command = {
+const list = listCommand<WebhookEvent>({
   name: 'events list',
   summary: 'list events, newest first',
   usage: '[--type <type>] [--since <time>] [--until <time>] [--tenant <id>] [paging]',
-  args: 0,
   options: {
     type: { type: 'string', value: '<type>', description: 'only this event type' },
     since: { type: 'string', value: '<time>', description: 'ISO-8601 time or an age like 30m, 2h, 7d' },
     until: { type: 'string', value: '<time>', description: 'ISO-8601 time or an age' },
     tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
-    ...PAGING_OPTIONS,
   },
   examples: [
     'acme-webhooks events list --since 1h',
     'acme-webhooks events list --type invoice.paid --limit 10 --json',
   ],
-  async run(ctx) {
-    const page = await fetchList<WebhookEvent>(ctx, '/events', {
-      type: stringOption(ctx.values, 'type'),
-      since: timeOption(ctx.values, 'since'),
-      until: timeOption(ctx.values, 'until'),
-      tenant_id: stringOption(ctx.values, 'tenant'),
-    });
-    ctx.out.result(page, () => {
-      ctx.out.table(page.data, EVENT_COLUMNS, 'No events.');
-      printNextPage(ctx, page, 'events list');
-    });
-    return 0;
-  },
-};
+  path: '/events',
+  query: (ctx) => ({
+    type: stringOption(ctx.values, 'type'),
+    since: timeOption(ctx.values, 'since'),
+    until: timeOption(ctx.values, 'until'),
+    tenant_id: stringOption(ctx.values, 'tenant'),
+  }),
+  columns: EVENT_COLUMNS,
+  empty: 'No events.',
+});
 
 const get: Command = {
   name: 'events get',

@@ -1,6 +1,7 @@
 import type { Query } from '../api-client.js';
-import type { CommandContext } from '../command.js';
+import { type Command, type CommandContext, PAGING_OPTIONS } from '../command.js';
 import { intOption, stringOption } from '../options.js';
+import type { Column } from '../output.js';
 import type { Page } from '../types.js';
 
 /** GETs a list; with --all follows next_cursor and returns everything as one page. */
@@ -19,8 +20,33 @@ export async function fetchList<T>(ctx: CommandContext, path: string, query: Que
   return { data, next_cursor: null };
 }
 
-/** After a human table: how to get the next page. */
-export function printNextPage(ctx: CommandContext, page: Page<unknown>, command: string): void {
-  if (page.next_cursor)
-    ctx.out.line(`\nMore: acme-webhooks ${command} --cursor ${page.next_cursor}  (or --all)`);
+export interface ListCommandSpec<T> extends Omit<Command, 'args' | 'run'> {
+  /** The API path listed, e.g. `/deliveries`. */
+  path: string;
+  /** The filters, as query parameters, from the command's own options. */
+  query(ctx: CommandContext): Query;
+  columns: readonly Column<T>[];
+  /** Printed instead of an empty table. */
+  empty: string;
+}
+
+/**
+ * A `… list` command: GETs `path` with the filters and the paging options, prints the page as JSON or
+ * as a table followed by how to get the next page. The paging options are added to `options`.
+ */
+export function listCommand<T>({ path, query, columns, empty, ...command }: ListCommandSpec<T>): Command {
+  return {
+    ...command,
+    args: 0,
+    options: { ...command.options, ...PAGING_OPTIONS },
+    async run(ctx) {
+      const page = await fetchList<T>(ctx, path, query(ctx));
+      ctx.out.result(page, () => {
+        ctx.out.table(page.data, columns, empty);
+        if (page.next_cursor)
+          ctx.out.line(`\nMore: acme-webhooks ${command.name} --cursor ${page.next_cursor}  (or --all)`);
+      });
+      return 0;
+    },
+  };
 }
