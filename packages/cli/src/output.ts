@@ -18,7 +18,7 @@ function cellText(value: string | number | null | undefined): string {
   return String(value).replace(/\s+/g, ' ');
 }
 
-export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((row) => columns.map((column) => cellText(column.value(row))));
   const widths = columns.map((column, i) =>
     Math.max(column.header.length, ...cells.map((line) => line[i]?.length ?? 0)),
@@ -39,7 +39,7 @@ function fieldText(value: unknown): string {
 }
 
 /** A resource as aligned `field  value` lines, in the order of `fields` (default: all). */
-export function renderRecord(record: object, fields?: readonly string[]): string {
+function renderRecord(record: object, fields?: readonly string[]): string {
   const entries = Object.entries(record as Record<string, unknown>);
   const shown = fields
     ? fields.filter((f) => f in record).map((f) => [f, (record as Record<string, unknown>)[f]])

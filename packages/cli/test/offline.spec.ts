@@ -74,6 +74,24 @@ describe('--help', () => {
       expectOneLine(stderr);
     }
   });
+
+  it('an unknown --status is refused before any request, by deliveries list and tail alike', async () => {
+    for (const command of [['deliveries', 'list'], ['tail']]) {
+      // Nothing listens on this port: a request would fail differently.
+      const { code, stderr, stdout } = await runBin([
+        ...command,
+        '--status',
+        'deadd',
+        '--url',
+        'http://127.0.0.1:9',
+      ]);
+      expect(code, command.join(' ')).toBe(2);
+      expect(stdout).toBe('');
+      expect(expectOneLine(stderr)).toBe(
+        'acme-webhooks: --status must be one of pending, retrying, succeeded, dead, cancelled; got "deadd"',
+      );
+    }
+  });
 });
 
 describe('sign and verify (offline)', () => {

@@ -1,5 +1,5 @@
-import { segment } from '../api-client.js';
-import type { Command } from '../command.js';
+import { type Query, segment } from '../api-client.js';
+import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import { stringOption, timeOption } from '../options.js';
 import { formatTime } from '../output.js';
@@ -7,13 +7,23 @@ import type { Attempt, Delivery, Page } from '../types.js';
 import { ATTEMPT_COLUMNS, attemptResult, DELIVERY_COLUMNS } from './columns.js';
 import { listCommand } from './paging.js';
 
-export const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'dead', 'cancelled'];
+const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'dead', 'cancelled'];
 
-export function statusOption(value: string | undefined): string | undefined {
+function statusOption(value: string | undefined): string | undefined {
   if (value !== undefined && !DELIVERY_STATUSES.includes(value)) {
     throw new UsageError(`--status must be one of ${DELIVERY_STATUSES.join(', ')}; got "${value}"`);
   }
   return value;
+}
+
+/** The filters `deliveries list` and `tail` share, as query parameters. */
+export function deliveryFilters(ctx: CommandContext): Query {
+  return {
+    status: statusOption(stringOption(ctx.values, 'status')),
+    endpoint_id: stringOption(ctx.values, 'endpoint'),
+    event_id: stringOption(ctx.values, 'event'),
+    tenant_id: stringOption(ctx.values, 'tenant'),
+  };
 }
 
 const DELIVERY_FIELDS = [
@@ -57,12 +67,9 @@ const list = listCommand<Delivery>({
   ],
   path: '/deliveries',
   query: (ctx) => ({
-    status: statusOption(stringOption(ctx.values, 'status')),
-    endpoint_id: stringOption(ctx.values, 'endpoint'),
-    event_id: stringOption(ctx.values, 'event'),
+    ...deliveryFilters(ctx),
     since: timeOption(ctx.values, 'since'),
     until: timeOption(ctx.values, 'until'),
-    tenant_id: stringOption(ctx.values, 'tenant'),
   }),
   columns: DELIVERY_COLUMNS,
   empty: 'No deliveries.',
@@ -82,7 +89,7 @@ const get: Command = {
   },
 };
 
-function printAttemptDetail(ctx: Parameters<Command['run']>[0], attempt: Attempt): void {
+function printAttemptDetail(ctx: CommandContext, attempt: Attempt): void {
   ctx.out.line(
     `#${attempt.attempt_number} ${attempt.id} (${attempt.trigger}) ${formatTime(attempt.started_at)}: ${attemptResult(attempt)}`,
   );

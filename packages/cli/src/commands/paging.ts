@@ -5,7 +5,7 @@ import type { Column } from '../output.js';
 import type { Page } from '../types.js';
 
 /** GETs a list; with --all follows next_cursor and returns everything as one page. */
-export async function fetchList<T>(ctx: CommandContext, path: string, query: Query): Promise<Page<T>> {
+async function fetchList<T>(ctx: CommandContext, path: string, query: Query): Promise<Page<T>> {
   const limit = intOption(ctx.values, 'limit', 1, 250);
   let cursor = stringOption(ctx.values, 'cursor');
   const first = await ctx.api().get<Page<T>>(path, { ...query, limit, cursor });

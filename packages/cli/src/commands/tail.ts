@@ -1,11 +1,11 @@
 import type { Query } from '../api-client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { durationOption, intOption, stringOption } from '../options.js';
+import { durationOption, intOption } from '../options.js';
 import { formatTime } from '../output.js';
 import type { Delivery, Page } from '../types.js';
 import { lastResult } from './columns.js';
-import { statusOption } from './deliveries.js';
+import { deliveryFilters } from './deliveries.js';
 
 const PAGE_SIZE = 100;
 /** Pages read per poll when everything on a page is new (a burst bigger than this is summarised). */
@@ -110,12 +110,7 @@ export const tail: Command = {
     'attempt count changes, e.g. pending → retrying → succeeded. With --json each line is a JSON object:\n' +
     '{"change":"new"|"updated","previous_status":…,"delivery":{…}}. The "Tailing…" banner goes to stderr.',
   async run(ctx) {
-    const query: Query = {
-      endpoint_id: stringOption(ctx.values, 'endpoint'),
-      event_id: stringOption(ctx.values, 'event'),
-      status: statusOption(stringOption(ctx.values, 'status')),
-      tenant_id: stringOption(ctx.values, 'tenant'),
-    };
+    const query = deliveryFilters(ctx);
     const intervalMs = Math.max(100, durationOption(ctx.values, 'interval') ?? 1000);
     const count = intOption(ctx.values, 'count', 1, 1_000_000);
     const timeoutMs = durationOption(ctx.values, 'timeout');
