@@ -18,7 +18,6 @@ export interface CommandContext {
   out: Output;
   /** The API client; created on first use so offline commands never need a server. */
   api(): ApiClient;
-  env: Record<string, string | undefined>;
   stderr: { write(chunk: string): unknown };
   readStdin(): Promise<Buffer>;
   stdinIsTty: boolean;

@@ -160,7 +160,6 @@ async function dispatch(argv: readonly string[], io: Required<Omit<RunIO, 'stdin
       });
       return client;
     },
-    env: io.env,
     stderr: io.stderr,
     readStdin: () => readAll(stdin),
     stdinIsTty: stdin.isTTY === true,
