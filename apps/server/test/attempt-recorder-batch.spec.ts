@@ -181,6 +181,31 @@ describeEachDatabase('batched attempt recording', (db) => {
     expect(recorded.filter((r) => r.disabledEndpoint !== null)).toHaveLength(1);
   });
 
+  it('a lone failure that disables its endpoint (failing) tells its caller the delivery went dead', async () => {
+    // A streak long and old enough that one more failure meets the disable rule (5 d, 10 failures).
+    const { endpointId, rows } = await endpointWith(1, {
+      consecutiveFailures: 20,
+      failingSince: new Date(Date.now() - 6 * 86_400_000),
+    });
+    const [recorded] = await recordAll(rows, [ok(500, new Date())]);
+    const { endpoint, deliveries } = await reload(endpointId);
+    expect(endpoint.status).toBe('disabled');
+    expect(endpoint.disabledReason).toBe('failing');
+    expect(recorded!.disabledEndpoint).toBe('failing');
+    expect(deliveries[0]).toMatchObject({ status: 'dead', nextAttemptAt: null, leaseOwner: null });
+    // What the caller is told is what was stored: the failure would have retried, but disabling
+    // killed the endpoint's open deliveries, this one included.
+    expect(recorded!.outcome.status).toBe('retrying');
+    expect(recorded!.delivery).toMatchObject({
+      status: 'dead',
+      nextAttemptAt: null,
+      attempts: 1,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    });
+    expect(recorded!.delivery.updatedAt.getTime()).toBe(deliveries[0]!.updatedAt.getTime());
+  });
+
   it('opening the circuit inside a batch holds the rest of the backlog behind the probe', async () => {
     const { endpointId, rows } = await endpointWith(4, { consecutiveFailures: 3, failingSince: new Date() });
     // Due sooner than any retry: the backlog a failed probe must hold back.

@@ -6,16 +6,34 @@ import { Dispatcher } from '../src/dispatch/dispatcher';
 import { CIRCUIT_OPEN_AFTER_FAILURES } from '../src/dispatch/endpoint-health';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call } from './support/http';
-import { describeEachDatabase, startServer, type TestServer } from './support/server';
+import { describeEachDatabase, startServer, type TestDatabase, type TestServer } from './support/server';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Helpers bound to one server and receiver. */
-function harness(get: () => { server: TestServer; receiver: TestReceiver }, db: string) {
+/**
+ * A receiver and a server started with `env` around one describe block (closed after it), and helpers
+ * bound to them.
+ */
+function harness(db: TestDatabase, env: Record<string, string>) {
+  let server: TestServer;
+  let receiver: TestReceiver;
+  beforeAll(async () => {
+    receiver = await TestReceiver.start();
+    server = await startServer({ database: db, env });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await receiver?.close();
+  });
   let paths = 0;
   return {
+    get server() {
+      return server;
+    },
+    get receiver() {
+      return receiver;
+    },
     async endpoint(extra: Record<string, unknown> = {}) {
-      const { server, receiver } = get();
       const path = `/r-${++paths}`;
       const tenant = `r-${db}-${paths}-${Date.now()}`;
       const response = await call(server, 'POST', '/webhook-endpoints', {
@@ -25,16 +43,14 @@ function harness(get: () => { server: TestServer; receiver: TestReceiver }, db: 
       return { id: response.body.id as string, path, tenant };
     },
     async publish(tenant: string) {
-      const response = await call(get().server, 'POST', '/events', {
+      const response = await call(server, 'POST', '/events', {
         body: { type: 'order.paid', data: { n: 1 }, tenant_id: tenant },
       });
       expect(response.status).toBe(202);
       return response.body.id as string;
     },
     async deliveriesOf(endpointId: string) {
-      return get()
-        .server.dataSource.getRepository(Delivery)
-        .find({ where: { endpointId }, order: { id: 'ASC' } });
+      return server.dataSource.getRepository(Delivery).find({ where: { endpointId }, order: { id: 'ASC' } });
     },
     async waitUntil(predicate: () => Promise<boolean>, timeoutMs: number, what: string) {
       const deadline = Date.now() + timeoutMs;
@@ -47,24 +63,10 @@ function harness(get: () => { server: TestServer; receiver: TestReceiver }, db: 
 }
 
 describeEachDatabase('circuit breaking and manual attempts', (db) => {
-  let server: TestServer;
-  let receiver: TestReceiver;
-  const h = harness(() => ({ server, receiver }), db);
-
-  beforeAll(async () => {
-    receiver = await TestReceiver.start();
-    server = await startServer({
-      database: db,
-      env: {
-        WEBHOOKS_RETRY_SCHEDULE: '100ms,20s,20s',
-        WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
-        WEBHOOKS_REQUEST_TIMEOUT: '2s',
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await receiver?.close();
+  const h = harness(db, {
+    WEBHOOKS_RETRY_SCHEDULE: '100ms,20s,20s',
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOKS_REQUEST_TIMEOUT: '2s',
   });
 
   it('holds a failing endpoint’s backlog behind one probe, then drains it as soon as a probe succeeds', async () => {
@@ -73,18 +75,22 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
     const backlog = CIRCUIT_OPEN_AFTER_FAILURES + 1;
     // Every first attempt is held until all of them have arrived, so none fails before the last is
     // claimed, however slowly a loaded machine publishes.
-    const allArrived = receiver.waitFor(
-      () => receiver.received(target.path).length >= backlog,
+    const allArrived = h.receiver.waitFor(
+      () => h.receiver.received(target.path).length >= backlog,
       10_000,
       'every first attempt',
     );
-    receiver.on(target.path, () => (down ? { status: 500, holdUntil: allArrived } : { status: 200 }));
+    h.receiver.on(target.path, () => (down ? { status: 500, holdUntil: allArrived } : { status: 200 }));
     await Promise.all(Array.from({ length: backlog }, () => h.publish(target.tenant)));
 
     // Every delivery's first attempt fails; the circuit opens; ONE probe follows (retry 1, ~100 ms later).
-    await receiver.waitFor(() => receiver.received(target.path).length >= backlog + 1, 10_000, 'the probe');
+    await h.receiver.waitFor(
+      () => h.receiver.received(target.path).length >= backlog + 1,
+      10_000,
+      'the probe',
+    );
     await sleep(800);
-    expect(receiver.received(target.path)).toHaveLength(backlog + 1);
+    expect(h.receiver.received(target.path)).toHaveLength(backlog + 1);
     const held = await h.deliveriesOf(target.id);
     expect(held.map((d) => d.attempts).sort()).toEqual([...Array(backlog - 1).fill(1), 2]);
     expect(held.every((d) => d.status === 'retrying')).toBe(true);
@@ -101,28 +107,33 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
     const drained = await h.deliveriesOf(target.id);
     expect(drained).toHaveLength(backlog + 1);
     expect(drained.find((d) => d.eventId === fresh)?.attempts).toBe(1);
-    expect(receiver.received(target.path)).toHaveLength(backlog + 1 + backlog + 1);
-    const endpoint = await call(server, 'GET', `/webhook-endpoints/${target.id}/stats`);
-    if (endpoint.status === 200) expect(endpoint.body.consecutive_failures).toBe(0);
+    expect(h.receiver.received(target.path)).toHaveLength(backlog + 1 + backlog + 1);
+    const endpoint = await call(h.server, 'GET', `/webhook-endpoints/${target.id}/stats`);
+    expect(endpoint.status).toBe(200);
+    expect(endpoint.body.consecutive_failures).toBe(0);
   });
 
   it('a manual attempt on a dead delivery stays dead when it fails and succeeds when the endpoint answers', async () => {
     const target = await h.endpoint();
     let status = 500;
-    receiver.on(target.path, () => ({ status }));
+    h.receiver.on(target.path, () => ({ status }));
     await h.publish(target.tenant);
-    await receiver.waitFor(() => receiver.received(target.path).length === 1, 10_000, 'the first attempt');
+    await h.receiver.waitFor(
+      () => h.receiver.received(target.path).length === 1,
+      10_000,
+      'the first attempt',
+    );
     await h.waitUntil(
       async () => (await h.deliveriesOf(target.id))[0]?.status === 'retrying',
       5_000,
       'retrying',
     );
     const [delivery] = await h.deliveriesOf(target.id);
-    await server.dataSource
+    await h.server.dataSource
       .getRepository(Delivery)
       .update({ id: delivery!.id }, { status: 'dead', nextAttemptAt: null });
 
-    const attempter = server.app.get(DeliveryAttempter);
+    const attempter = h.server.app.get(DeliveryAttempter);
     const failed = await attempter.attemptOnce(delivery!.id, { trigger: 'manual', retryOnFailure: false });
     expect(failed).toMatchObject({
       attemptNumber: 2,
@@ -148,22 +159,22 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
 
   it('a test delivery gets exactly one attempt and never touches the endpoint’s streak or status', async () => {
     const target = await h.endpoint();
-    receiver.on(target.path, () => ({ status: 410 }));
+    h.receiver.on(target.path, () => ({ status: 410 }));
     const eventId = await h.publish(`${target.tenant}-nobody`); // an event no endpoint subscribes to
     const event = { id: eventId, tenantId: target.tenant };
     const test = newDelivery(event, target.id, 'test', new Date());
-    await server.dataSource.getRepository(Delivery).insert(test);
+    await h.server.dataSource.getRepository(Delivery).insert(test);
 
-    const attempt = await server.app
+    const attempt = await h.server.app
       .get(DeliveryAttempter)
       .attemptOnce(test.id, { trigger: 'manual', retryOnFailure: true });
     expect(attempt).toMatchObject({ responseStatus: 410, attemptNumber: 1 });
     await sleep(700);
-    expect(receiver.received(target.path)).toHaveLength(1);
+    expect(h.receiver.received(target.path)).toHaveLength(1);
     expect((await h.deliveriesOf(target.id))[0]).toMatchObject({ status: 'dead', attempts: 1 });
-    const endpoint = await call(server, 'GET', `/webhook-endpoints/${target.id}`);
+    const endpoint = await call(h.server, 'GET', `/webhook-endpoints/${target.id}`);
     expect(endpoint.body).toMatchObject({ status: 'enabled', disabled_reason: null });
-    const [row] = await server.dataSource.query(
+    const [row] = await h.server.dataSource.query(
       `SELECT consecutive_failures AS n, failing_since AS since FROM endpoints WHERE id = '${target.id}'`,
     );
     expect(Number(row.n)).toBe(0);
@@ -172,10 +183,10 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
 
   it('shutdown stops claiming and waits for attempts in flight', async () => {
     const target = await h.endpoint();
-    receiver.on(target.path, () => ({ status: 200, delayMs: 600 }));
+    h.receiver.on(target.path, () => ({ status: 200, delayMs: 600 }));
     await h.publish(target.tenant);
-    await receiver.waitFor(() => receiver.received(target.path).length === 1, 10_000, 'the slow attempt');
-    const dispatcher = server.app.get(Dispatcher);
+    await h.receiver.waitFor(() => h.receiver.received(target.path).length === 1, 10_000, 'the slow attempt');
+    const dispatcher = h.server.app.get(Dispatcher);
     await dispatcher.beforeApplicationShutdown();
     expect(dispatcher.inFlightCount).toBe(0);
     expect((await h.deliveriesOf(target.id))[0]).toMatchObject({ status: 'succeeded', leaseOwner: null });
@@ -183,35 +194,21 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
     // Nothing new is claimed once stopping.
     await h.publish(target.tenant);
     await sleep(700);
-    expect(receiver.received(target.path)).toHaveLength(1);
+    expect(h.receiver.received(target.path)).toHaveLength(1);
   });
 });
 
 describeEachDatabase('address policy at connect time and the failing rule', (db) => {
-  let server: TestServer;
-  let receiver: TestReceiver;
-  const h = harness(() => ({ server, receiver }), db);
-
-  beforeAll(async () => {
-    receiver = await TestReceiver.start();
-    server = await startServer({
-      database: db,
-      env: {
-        WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'false',
-        WEBHOOKS_RETRY_SCHEDULE: '100ms,100ms,100ms,100ms,100ms',
-        WEBHOOKS_DISABLE_AFTER: '1ms',
-        WEBHOOKS_DISABLE_MIN_FAILURES: '3',
-      },
-    });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await receiver?.close();
+  const h = harness(db, {
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'false',
+    WEBHOOKS_RETRY_SCHEDULE: '100ms,100ms,100ms,100ms,100ms',
+    WEBHOOKS_DISABLE_AFTER: '1ms',
+    WEBHOOKS_DISABLE_MIN_FAILURES: '3',
   });
 
   it('refuses loopback URLs at registration', async () => {
-    const response = await call(server, 'POST', '/webhook-endpoints', {
-      body: { url: `${receiver.url}/x`, events: ['*'] },
+    const response = await call(h.server, 'POST', '/webhook-endpoints', {
+      body: { url: `${h.receiver.url}/x`, events: ['*'] },
     });
     expect(response.status).toBe(400);
   });
@@ -220,26 +217,28 @@ describeEachDatabase('address policy at connect time and the failing rule', (db)
     // Registered with a public literal (no DNS, no traffic), then the stored URL points at loopback:
     // what a DNS rebinding would do between registration and delivery.
     const tenant = `strict-${db}`;
-    const created = await call(server, 'POST', '/webhook-endpoints', {
+    const created = await call(h.server, 'POST', '/webhook-endpoints', {
       body: { url: 'https://8.8.8.8/hook', events: ['*'], tenant_id: tenant },
     });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    await server.dataSource.query(`UPDATE endpoints SET url = '${receiver.url}/blocked' WHERE id = '${id}'`);
+    await h.server.dataSource.query(
+      `UPDATE endpoints SET url = '${h.receiver.url}/blocked' WHERE id = '${id}'`,
+    );
 
     for (let i = 0; i < 3; i++) await h.publish(tenant);
     await h.waitUntil(
-      async () => (await call(server, 'GET', `/webhook-endpoints/${id}`)).body.status === 'disabled',
+      async () => (await call(h.server, 'GET', `/webhook-endpoints/${id}`)).body.status === 'disabled',
       15_000,
       'the endpoint to be disabled',
     );
-    const endpoint = await call(server, 'GET', `/webhook-endpoints/${id}`);
+    const endpoint = await call(h.server, 'GET', `/webhook-endpoints/${id}`);
     expect(endpoint.body.disabled_reason).toBe('failing');
     const deliveries = await h.deliveriesOf(id);
     expect(deliveries.every((d) => d.status === 'dead')).toBe(true);
     expect(deliveries.some((d) => d.lastError === 'blocked_address')).toBe(true);
-    expect(receiver.received('/blocked')).toHaveLength(0);
-    expect(receiver.requests).toHaveLength(0);
+    expect(h.receiver.received('/blocked')).toHaveLength(0);
+    expect(h.receiver.requests).toHaveLength(0);
   });
 });
 

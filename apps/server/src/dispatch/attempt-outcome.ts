@@ -1,4 +1,5 @@
 import { AttemptErrorCode } from '../net/attempt-error';
+import type { SendResult } from '../net/http-sender';
 import { parseRetryAfter } from './retry-after';
 import { RetrySchedule, retryDelay } from './retry-schedule';
 
@@ -31,6 +32,15 @@ export interface Outcome {
   nextAttemptAt: Date | null;
   /** 410 Gone: the endpoint asked never to be called again. */
   endpointAction?: 'disable_gone';
+}
+
+/** The summary of what the HTTP client returned for one attempt. */
+export function summarizeSendResult(result: SendResult): AttemptResultSummary {
+  return {
+    statusCode: result.response?.status ?? null,
+    errorCode: result.error?.code ?? null,
+    retryAfter: result.response?.headers['retry-after'] ?? null,
+  };
 }
 
 export function isSuccessfulAttempt(result: AttemptResultSummary): boolean {

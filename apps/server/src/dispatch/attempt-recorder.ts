@@ -18,10 +18,16 @@ import { Delivery } from '../deliveries/delivery.entity';
 import { DisabledReason, Endpoint } from '../endpoints/endpoint.entity';
 import { lockEndpoints } from '../endpoints/endpoint-locks';
 import { OutgoingRequest, SendResult } from '../net/http-sender';
-import { decideOutcome, isSuccessfulAttempt, Outcome } from './attempt-outcome';
+import { decideOutcome, isSuccessfulAttempt, Outcome, summarizeSendResult } from './attempt-outcome';
 import { OPEN_STATUSES } from './delivery-claims';
 import { inDispatchTransaction } from './dispatch-transaction';
-import { FailureStreak, isCircuitOpen, nextStreak, shouldDisableFailingEndpoint } from './endpoint-health';
+import {
+  DisableRule,
+  FailureStreak,
+  isCircuitOpen,
+  nextStreak,
+  shouldDisableFailingEndpoint,
+} from './endpoint-health';
 
 interface Planned {
   now: Date;
@@ -33,8 +39,12 @@ interface Planned {
   clearLease: boolean;
 }
 
-function sameTime(a: Date | null, b: Date | null): boolean {
-  return a === null || b === null ? a === b : a.getTime() === b.getTime();
+function sameStreak(a: FailureStreak, b: FailureStreak): boolean {
+  const since =
+    a.failingSince === null || b.failingSince === null
+      ? a.failingSince === b.failingSince
+      : a.failingSince.getTime() === b.failingSince.getTime();
+  return since && a.consecutiveFailures === b.consecutiveFailures;
 }
 
 export interface AttemptRecord {
@@ -198,10 +208,7 @@ export class AttemptRecorder {
           }
           return results;
         }
-        if (
-          next.consecutiveFailures !== streak.consecutiveFailures ||
-          !sameTime(next.failingSince, streak.failingSince)
-        ) {
+        if (!sameStreak(next, streak)) {
           streaks.set(current.endpointId, next);
           dirty.add(current.endpointId);
         }
@@ -238,12 +245,7 @@ export class AttemptRecorder {
     endpointIds: string[],
   ): Promise<Endpoint[]> {
     if (endpointIds.length === 0) return [];
-    const allSucceeded = batch.every(({ input }) =>
-      isSuccessfulAttempt({
-        statusCode: input.result.response?.status ?? null,
-        errorCode: input.result.error?.code ?? null,
-      }),
-    );
+    const allSucceeded = batch.every(({ input }) => isSuccessfulAttempt(summarizeSendResult(input.result)));
     if (allSucceeded) {
       const endpoints = await manager.findBy(Endpoint, { id: In(endpointIds) });
       const clean = endpoints.every((e) => e.consecutiveFailures === 0 && e.failingSince === null);
@@ -252,20 +254,18 @@ export class AttemptRecorder {
     return lockEndpoints(manager, endpointIds);
   }
 
-  /** What a lone attempt's recordIn would do to the endpoint, beyond its streak. */
+  private get disableRule(): DisableRule {
+    return { disableAfterMs: this.config.disableAfterMs, minFailures: this.config.disableMinFailures };
+  }
+
+  /** What an attempt does to its endpoint beyond its streak: disable it, or move its circuit on. */
   private endpointAction(
     planned: Planned,
     before: FailureStreak,
     streak: FailureStreak,
-  ): 'none' | 'disable' | 'hold' | 'release' {
-    if (planned.outcome.endpointAction === 'disable_gone') return 'disable';
-    if (
-      shouldDisableFailingEndpoint(streak, planned.now, {
-        disableAfterMs: this.config.disableAfterMs,
-        minFailures: this.config.disableMinFailures,
-      })
-    )
-      return 'disable';
+  ): 'none' | DisabledReason | 'hold' | 'release' {
+    if (planned.outcome.endpointAction === 'disable_gone') return 'gone';
+    if (shouldDisableFailingEndpoint(streak, planned.now, this.disableRule)) return 'failing';
     if (!planned.succeeded && isCircuitOpen(streak.consecutiveFailures) && planned.update.nextAttemptAt)
       return 'hold';
     if (planned.succeeded && isCircuitOpen(before.consecutiveFailures)) return 'release';
@@ -277,11 +277,7 @@ export class AttemptRecorder {
     const { result } = input;
     const now = new Date(result.startedAt.getTime() + result.durationMs);
     const isTest = current.trigger === 'test';
-    const summary = {
-      statusCode: result.response?.status ?? null,
-      errorCode: result.error?.code ?? null,
-      retryAfter: result.response?.headers['retry-after'] ?? null,
-    };
+    const summary = summarizeSendResult(result);
     const succeeded = isSuccessfulAttempt(summary);
     const attemptNumber = current.attempts + 1;
     const outcome = decideOutcome({
@@ -382,38 +378,32 @@ export class AttemptRecorder {
     // The endpoint row first (the lock order every writer and claimer follows), then the delivery.
     const [endpoint] = isTest ? [undefined] : await lockEndpoints(manager, [input.delivery.endpointId]);
     const current = await manager.findOneByOrFail(Delivery, { id: input.delivery.id });
-    const { now, succeeded, outcome, attempt, update, clearLease } = this.plan(input, current, random);
+    const planned = this.plan(input, current, random);
+    const { now, succeeded, outcome, attempt, update, clearLease } = planned;
     await insertRows(manager, Attempt, [attempt]);
     if (clearLease) Object.assign(update, { leaseOwner: null, leaseExpiresAt: null });
     await manager.update(Delivery, { id: current.id }, update);
+    const stored: Delivery = { ...current, ...update };
 
     let releasedBacklog = false;
     let disabledEndpoint: DisabledReason | null = null;
     if (endpoint) {
       const streak = nextStreak(endpoint, succeeded, now);
       // A success on an endpoint with no streak changes nothing: no write.
-      if (
-        streak.consecutiveFailures !== endpoint.consecutiveFailures ||
-        !sameTime(streak.failingSince, endpoint.failingSince)
-      )
-        await manager.update(Endpoint, { id: endpoint.id }, streak);
-      if (outcome.endpointAction === 'disable_gone') {
-        disabledEndpoint = await this.disable(manager, endpoint, 'gone', now);
-      } else if (
-        shouldDisableFailingEndpoint(streak, now, {
-          disableAfterMs: this.config.disableAfterMs,
-          minFailures: this.config.disableMinFailures,
-        })
-      ) {
-        disabledEndpoint = await this.disable(manager, endpoint, 'failing', now);
-      } else if (!succeeded && isCircuitOpen(streak.consecutiveFailures) && update.nextAttemptAt) {
-        await this.holdBacklogBehindProbe(manager, endpoint.id, current.id, update.nextAttemptAt, now);
-      } else if (succeeded && isCircuitOpen(endpoint.consecutiveFailures)) {
+      if (!sameStreak(streak, endpoint)) await manager.update(Endpoint, { id: endpoint.id }, streak);
+      const action = this.endpointAction(planned, endpoint, streak);
+      if (action === 'gone' || action === 'failing') {
+        disabledEndpoint = await this.disable(manager, endpoint, action, now);
+        // Disabling killed the endpoint's open deliveries, this one too if it was still open.
+        if (disabledEndpoint && OPEN_STATUSES.includes(stored.status)) {
+          Object.assign(stored, { status: 'dead', nextAttemptAt: null, updatedAt: now });
+        }
+      } else if (action === 'hold') {
+        await this.holdBacklogBehindProbe(manager, endpoint.id, current.id, update.nextAttemptAt!, now);
+      } else if (action === 'release') {
         releasedBacklog = await this.releaseBacklog(manager, endpoint.id, now);
       }
     }
-
-    const stored = await manager.findOneByOrFail(Delivery, { id: current.id });
     return { attempt, outcome, delivery: stored, releasedBacklog, disabledEndpoint };
   }
 
@@ -491,11 +481,7 @@ export class AttemptRecorder {
       const done = await inDispatchTransaction(this.dataSource, async (manager) => {
         const [endpoint] = await lockEndpoints(manager, [id]);
         if (endpoint?.status !== 'enabled') return false;
-        const rule = {
-          disableAfterMs: this.config.disableAfterMs,
-          minFailures: this.config.disableMinFailures,
-        };
-        if (!shouldDisableFailingEndpoint(endpoint, now, rule)) return false;
+        if (!shouldDisableFailingEndpoint(endpoint, now, this.disableRule)) return false;
         return (await this.disable(manager, endpoint, 'failing', now)) !== null;
       });
       if (done) disabled.push(id);

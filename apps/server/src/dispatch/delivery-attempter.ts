@@ -10,7 +10,7 @@ import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointSecrets } from '../endpoints/endpoint-secrets';
 import { WebhookEvent } from '../events/event.entity';
 import { DeliveryMetrics } from '../metrics/delivery-metrics';
-import { isSuccessfulAttempt } from './attempt-outcome';
+import { isSuccessfulAttempt, summarizeSendResult } from './attempt-outcome';
 import { AttemptRecorder, RecordedAttempt } from './attempt-recorder';
 import { DeliveryClaims, leaseTokenFactory, OPEN_STATUSES } from './delivery-claims';
 import { buildDeliveryRequest } from './delivery-request';
@@ -158,12 +158,7 @@ export class DeliveryAttempter {
       now,
     });
     const result = await this.sender.send(request);
-    flags.onResponse?.(
-      isSuccessfulAttempt({
-        statusCode: result.response?.status ?? null,
-        errorCode: result.error?.code ?? null,
-      }),
-    );
+    flags.onResponse?.(isSuccessfulAttempt(summarizeSendResult(result)));
     const recorded = await this.recorder.record({
       delivery,
       leaseToken,
