@@ -232,6 +232,26 @@ describe('sign and verify (offline)', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, code: expectedCode });
   });
 
+  it('--tolerance widens the accepted clock difference', async () => {
+    const anHourLater = String(Math.floor(Date.now() / 1000) + 3600);
+    const args = [
+      'verify',
+      '--secret',
+      SECRET,
+      '--file',
+      payloadFile,
+      '--now',
+      anHourLater,
+      ...signedHeaderFlags(),
+    ];
+    const wide = await runBin([...args, '--tolerance', '7200']);
+    expect(wide.code, wide.stderr).toBe(0);
+    expect(wide.stdout).toContain('valid: signature verified for evt_cli1');
+    const narrow = await runBin([...args, '--tolerance', '1800']);
+    expect(narrow.code).toBe(1);
+    expect(expectOneLine(narrow.stderr)).toMatch(/^acme-webhooks: invalid: timestamp_outside_tolerance: /);
+  });
+
   it('explains what is missing', async () => {
     const noSecret = await runBin(['sign', '--file', payloadFile]);
     expect(noSecret.code).toBe(2);
