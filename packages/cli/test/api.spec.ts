@@ -265,6 +265,48 @@ describe('requests the CLI sends', () => {
     expect(stdout).toBe('Replay rpl_1: completed; 3 event(s) matched, 0 would enqueue\n');
   });
 
+  it('replay endpoint --wait polls until the replay ends, and Ctrl-C stops the wait at once', async () => {
+    let gets = 0;
+    routes['POST /webhook-endpoints/wh_1/replay'] = () => ({
+      status: 202,
+      body: { id: 'rpl_2', status: 'running', matched: 2, enqueued: 0 },
+    });
+    routes['GET /replays/rpl_2'] = () => {
+      gets += 1;
+      return {
+        status: 200,
+        body: {
+          id: 'rpl_2',
+          status: gets < 2 ? 'running' : 'completed',
+          matched: 2,
+          enqueued: gets < 2 ? 1 : 2,
+        },
+      };
+    };
+    const done = await runBin(['replay', 'endpoint', 'wh_1', '--since', '1h', '--wait'], { env: env() });
+    expect(done.code).toBe(0);
+    expect(gets).toBe(2);
+    expect(done.stdout).toBe('Replay rpl_2: completed; 2 event(s) matched, 2 enqueued\n');
+
+    routes['GET /replays/rpl_2'] = () => ({
+      status: 200,
+      body: { id: 'rpl_2', status: 'running', matched: 2, enqueued: 1 },
+    });
+    const controller = new AbortController();
+    let err = '';
+    const started = Date.now();
+    const waiting = run(['replay', 'endpoint', 'wh_1', '--since', '1h', '--wait'], {
+      env: env(),
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => (err += s) },
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 50);
+    expect(await waiting).toBe(130);
+    expect(err).toBe('acme-webhooks: interrupted\n');
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
   it('--url and --api-key flags override the environment', async () => {
     routes['GET /deliveries/dlv_1'] = () => ({ status: 200, body: delivery('dlv_1', 'succeeded', 1, 200) });
     const { code } = await runBin(['deliveries', 'get', 'dlv_1', '--url', base, '--api-key', KEY], {

@@ -1,7 +1,8 @@
 import { segment } from '../api-client.js';
 import type { Command, CommandContext } from '../command.js';
-import { CliError, UsageError } from '../errors.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
 import { csvOption, durationOption, stringOption, timeOption } from '../options.js';
+import { sleep } from '../sleep.js';
 import type { Delivery, Replay } from '../types.js';
 import { DELIVERY_COLUMNS } from './columns.js';
 
@@ -58,8 +59,8 @@ async function waitForReplay(ctx: CommandContext, replay: Replay, timeoutMs: num
         `replay ${replay.id} still running after ${timeoutMs / 1000}s; check: acme-webhooks replay get ${replay.id}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    if (ctx.signal.aborted) throw new CliError('interrupted', 130);
+    await sleep(500, ctx.signal);
+    if (ctx.signal.aborted) throw new CliError('interrupted', EXIT.interrupted);
     current = await ctx.api().get<Replay>(`/replays/${segment(replay.id)}`);
   }
   return current;

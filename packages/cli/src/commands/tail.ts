@@ -3,6 +3,7 @@ import type { Command, CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { durationOption, intOption } from '../options.js';
 import { formatTime } from '../output.js';
+import { sleep } from '../sleep.js';
 import type { Delivery, Page } from '../types.js';
 import { lastResult } from './columns.js';
 import { deliveryFilters } from './deliveries.js';
@@ -52,19 +53,6 @@ export function formatChange({ change, previous_status, delivery: d }: DeliveryC
     change === 'new' ? 'new' : previous_status === d.status ? `still ${d.status}` : `was ${previous_status}`;
   const next = d.status === 'retrying' && d.next_attempt_at ? ` next=${formatTime(d.next_attempt_at)}` : '';
   return `${formatTime(d.updated_at)}  ${d.id}  ${d.status.padEnd(9)}  (${transition})  attempts=${d.attempts} last=${lastResult(d)}${next} event=${d.event_id} endpoint=${d.endpoint_id} trigger=${d.trigger}`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Newest deliveries, reading further pages while every delivery on a page is unknown. */
