@@ -190,6 +190,23 @@ describeEachDatabase('replay', (db) => {
     expect(narrowed.body.matched).toBe(0);
   });
 
+  it('counts nothing from before the endpoint existed, though the window reaches back further', async () => {
+    const tenant = `rp-${db}-early`;
+    const early = await fx.publish(tenant, 'invoice.paid');
+    await sleep(20); // the endpoint's creation time strictly after the early event's
+    const target = await fx.endpoint({}, tenant);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const before = await replayEndpoint(target.id, { since, dry_run: true, only: 'all' });
+    expect(before.status).toBe(202);
+    expect(before.body).toMatchObject({ status: 'completed', matched: 0 });
+
+    const late = await fx.publish(tenant, 'invoice.paid');
+    await fx.waitForDeliveries(late.id, 'succeeded');
+    const after = await replayEndpoint(target.id, { since, dry_run: true, only: 'all' });
+    expect(after.body).toMatchObject({ status: 'completed', matched: 1 });
+    expect(early.id).not.toBe(late.id);
+  });
+
   it('replays deliveries that died, and only those, with only=undelivered', async () => {
     const target = await fx.endpoint();
     receiver.on(target.path, () => ({ status: 500 }));

@@ -14,6 +14,9 @@ import {
   Repository,
 } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { Caller } from '../auth/caller';
+import { isId } from '../common/ids';
+import { ApiProblem } from '../common/problem';
 import { Attempt } from './attempt.entity';
 import { Delivery, DeliveryStatus } from './delivery.entity';
 
@@ -158,8 +161,11 @@ export class DeliveriesRepository {
     return this.deliveries.find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
   }
 
-  findById(id: string): Promise<Delivery | null> {
-    return this.deliveries.findOneBy({ id });
+  /** A delivery the caller can see; any other id is the route's 404. */
+  async visible(caller: Caller, id: string): Promise<Delivery> {
+    const delivery = isId(id, 'dlv') ? await this.deliveries.findOneBy({ id }) : null;
+    if (!delivery || !caller.canSee(delivery.tenantId)) throw ApiProblem.notFound('delivery', id);
+    return delivery;
   }
 
   /** In attempt order, `limit + 1` rows after `afterId`. */

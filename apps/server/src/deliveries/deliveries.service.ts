@@ -1,12 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { Page, toPage } from '../common/cursor';
-import { isId } from '../common/ids';
 import { ListQuery, pageOf } from '../common/list-query.dto';
-import { ApiProblem } from '../common/problem';
 import { DeliveriesRepository } from './deliveries.repository';
 import { AttemptDto, DeliveryDto, ListDeliveriesQuery } from './delivery.dto';
-import { Delivery } from './delivery.entity';
 import { presentAttempt, presentDelivery } from './delivery.presenter';
 
 /** Reading deliveries and their attempts, within the caller's tenant. */
@@ -38,19 +35,13 @@ export class DeliveriesService {
   }
 
   async get(caller: Caller, id: string): Promise<DeliveryDto> {
-    return presentDelivery(await this.visible(caller, id));
+    return presentDelivery(await this.deliveries.visible(caller, id));
   }
 
   async attempts(caller: Caller, id: string, query: ListQuery): Promise<Page<AttemptDto>> {
-    const delivery = await this.visible(caller, id);
+    const delivery = await this.deliveries.visible(caller, id);
     const { limit, beforeId: afterId } = pageOf(query);
     const rows = await this.deliveries.listAttempts(delivery.id, { afterId, limit });
     return toPage(rows, limit, presentAttempt);
-  }
-
-  private async visible(caller: Caller, id: string): Promise<Delivery> {
-    const delivery = isId(id, 'dlv') ? await this.deliveries.findById(id) : null;
-    if (!delivery || !caller.canSee(delivery.tenantId)) throw ApiProblem.notFound('delivery', id);
-    return delivery;
   }
 }

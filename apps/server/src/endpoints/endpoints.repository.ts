@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, IsNull, LessThan, Repository } from 'typeorm';
+import { Caller } from '../auth/caller';
+import { isId } from '../common/ids';
+import { ApiProblem } from '../common/problem';
 import { Endpoint } from './endpoint.entity';
 import { matchesEventType } from './event-patterns';
 
@@ -8,9 +11,11 @@ import { matchesEventType } from './event-patterns';
 export class EndpointsRepository {
   constructor(@InjectRepository(Endpoint) private readonly endpoints: Repository<Endpoint>) {}
 
-  /** A live (not deleted) endpoint. */
-  findLive(id: string, manager?: EntityManager): Promise<Endpoint | null> {
-    return (manager?.getRepository(Endpoint) ?? this.endpoints).findOneBy({ id, deletedAt: IsNull() });
+  /** A live (not deleted) endpoint the caller can see; any other id is the route's 404. */
+  async visible(caller: Caller, id: string): Promise<Endpoint> {
+    const endpoint = isId(id, 'wh') ? await this.endpoints.findOneBy({ id, deletedAt: IsNull() }) : null;
+    if (!endpoint || !caller.canSee(endpoint.tenantId)) throw ApiProblem.notFound('endpoint', id);
+    return endpoint;
   }
 
   /** Live endpoints newest first, `limit + 1` rows below `beforeId`. */

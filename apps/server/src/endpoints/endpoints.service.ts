@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
 import { Page, toPage } from '../common/cursor';
-import { isId, newId } from '../common/ids';
+import { newId } from '../common/ids';
 import { pageOf } from '../common/list-query.dto';
 import { ApiProblem } from '../common/problem';
 import { Transactions } from '../database/transactions';
@@ -80,11 +80,11 @@ export class EndpointsService {
   }
 
   async get(caller: Caller, id: string): Promise<EndpointDto> {
-    return presentEndpoint(await this.visible(caller, id));
+    return presentEndpoint(await this.endpoints.visible(caller, id));
   }
 
   async update(caller: Caller, id: string, input: UpdateEndpointDto): Promise<EndpointDto> {
-    const endpoint = await this.visible(caller, id);
+    const endpoint = await this.endpoints.visible(caller, id);
     if (input.tenant_id !== undefined) {
       caller.tenantForFilter(input.tenant_id);
       if (input.tenant_id !== endpoint.tenantId) {
@@ -125,7 +125,7 @@ export class EndpointsService {
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
-    const endpoint = await this.visible(caller, id);
+    const endpoint = await this.endpoints.visible(caller, id);
     const now = this.clock.now();
     await this.transactions.run(async (manager) => {
       await this.endpoints.update(manager, endpoint.id, { deletedAt: now, updatedAt: now });
@@ -134,11 +134,11 @@ export class EndpointsService {
   }
 
   async secret(caller: Caller, id: string): Promise<EndpointSecretDto> {
-    return { secret: this.secrets.current(await this.visible(caller, id)) };
+    return { secret: this.secrets.current(await this.endpoints.visible(caller, id)) };
   }
 
   async rotateSecret(caller: Caller, id: string, input: RotateSecretDto): Promise<EndpointSecretDto> {
-    const endpoint = await this.visible(caller, id);
+    const endpoint = await this.endpoints.visible(caller, id);
     const graceSeconds = input.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
     const now = this.clock.now();
     const secret = this.secrets.generate();
@@ -159,12 +159,6 @@ export class EndpointsService {
       });
     });
     return { secret };
-  }
-
-  private async visible(caller: Caller, id: string): Promise<Endpoint> {
-    const endpoint = isId(id, 'wh') ? await this.endpoints.findLive(id) : null;
-    if (!endpoint || !caller.canSee(endpoint.tenantId)) throw ApiProblem.notFound('endpoint', id);
-    return endpoint;
   }
 
   private async checkUrl(url: string): Promise<void> {

@@ -1,17 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import {
-  Between,
-  EntityManager,
-  FindOptionsWhere,
-  In,
-  IsNull,
-  LessThan,
-  LessThanOrEqual,
-  MoreThanOrEqual,
-  Repository,
-} from 'typeorm';
-import { Endpoint } from '../endpoints/endpoint.entity';
+import { Between, FindOptionsWhere, LessThan, LessThanOrEqual, MoreThanOrEqual, Repository } from 'typeorm';
+import { Caller } from '../auth/caller';
+import { isId } from '../common/ids';
+import { ApiProblem } from '../common/problem';
 import { WebhookEvent } from './event.entity';
 import { IdempotencyKey } from './idempotency-key.entity';
 
@@ -33,19 +25,15 @@ export class EventsRepository {
     return this.events.findOneBy({ id });
   }
 
-  findIdempotencyKey(tenantId: string, key: string): Promise<IdempotencyKey | null> {
-    return this.idempotencyKeys.findOneBy({ tenantId, key });
+  /** An event the caller can see; any other id is the route's 404. */
+  async visible(caller: Caller, id: string): Promise<WebhookEvent> {
+    const event = isId(id, 'evt') ? await this.findById(id) : null;
+    if (!event || !caller.canSee(event.tenantId)) throw ApiProblem.notFound('event', id);
+    return event;
   }
 
-  /**
-   * The enabled, not deleted endpoints of these tenants, by id (the publish path filters them by
-   * event type): one indexed query for a batch of publishes.
-   */
-  enabledEndpointsOf(manager: EntityManager, tenantIds: string[]): Promise<Endpoint[]> {
-    return manager.find(Endpoint, {
-      where: { tenantId: In(tenantIds), status: 'enabled', deletedAt: IsNull() },
-      order: { id: 'ASC' },
-    });
+  findIdempotencyKey(tenantId: string, key: string): Promise<IdempotencyKey | null> {
+    return this.idempotencyKeys.findOneBy({ tenantId, key });
   }
 
   /** Newest first, `limit + 1` rows below `beforeId`. */

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
 import { Page, toPage } from '../common/cursor';
-import { isId, newId } from '../common/ids';
+import { newId } from '../common/ids';
 import { ListQuery, pageOf } from '../common/list-query.dto';
 import { ApiProblem } from '../common/problem';
 import { isUniqueViolation } from '../database/errors';
@@ -229,9 +229,10 @@ export class EventsService {
   }
 
   /**
-   * The enabled, undeleted endpoints of `tenantIds` in id order (what `EventsRepository.enabledEndpointsOf`
-   * reads), only the columns a publish needs, as one parameterised query on the transaction's
-   * connection; `events` is hydrated by the driver exactly as an entity read does.
+   * The enabled, undeleted endpoints of `tenantIds` in id order (what `EndpointsRepository.subscribers`
+   * reads for one tenant, before its type filter), only the columns a publish needs, as one
+   * parameterised query on the transaction's connection; `events` is hydrated by the driver exactly
+   * as an entity read does.
    */
   private async subscribersOf(
     manager: EntityManager,
@@ -272,17 +273,11 @@ export class EventsService {
   }
 
   async get(caller: Caller, id: string): Promise<EventDto> {
-    return presentEvent(await this.visible(caller, id));
+    return presentEvent(await this.events.visible(caller, id));
   }
 
   async deliveriesOf(caller: Caller, id: string, query: ListQuery): Promise<Page<DeliveryDto>> {
-    const event = await this.visible(caller, id);
+    const event = await this.events.visible(caller, id);
     return this.deliveryReads.listForEvent(event.id, query);
-  }
-
-  private async visible(caller: Caller, id: string): Promise<WebhookEvent> {
-    const event = isId(id, 'evt') ? await this.events.findById(id) : null;
-    if (!event || !caller.canSee(event.tenantId)) throw ApiProblem.notFound('event', id);
-    return event;
   }
 }

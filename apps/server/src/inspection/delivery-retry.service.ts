@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
-import { isId } from '../common/ids';
 import { ApiProblem } from '../common/problem';
 import { runInTransaction } from '../database/transactions';
+import { DeliveriesRepository } from '../deliveries/deliveries.repository';
 import { DeliveryDto } from '../deliveries/delivery.dto';
 import { Delivery } from '../deliveries/delivery.entity';
 import { presentDelivery } from '../deliveries/delivery.presenter';
@@ -16,13 +16,14 @@ import { AttemptRefusedError, DeliveryAttempter } from '../dispatch/delivery-att
 export class DeliveryRetryService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveriesRepository,
     private readonly attempter: DeliveryAttempter,
     private readonly signal: DeliverySignal,
     private readonly clock: Clock,
   ) {}
 
   async retry(caller: Caller, id: string): Promise<DeliveryDto> {
-    const delivery = await this.visible(caller, id);
+    const delivery = await this.deliveries.visible(caller, id);
     switch (delivery.status) {
       case 'succeeded':
       case 'cancelled':
@@ -49,12 +50,6 @@ export class DeliveryRetryService {
       }
     }
     return presentDelivery((await this.dataSource.manager.findOneBy(Delivery, { id: delivery.id }))!);
-  }
-
-  private async visible(caller: Caller, id: string): Promise<Delivery> {
-    const delivery = isId(id, 'dlv') ? await this.dataSource.manager.findOneBy(Delivery, { id }) : null;
-    if (!delivery || !caller.canSee(delivery.tenantId)) throw ApiProblem.notFound('delivery', id);
-    return delivery;
   }
 }
 

@@ -2,8 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
-import { isId } from '../common/ids';
-import { ApiProblem } from '../common/problem';
 import { Attempt } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
@@ -31,8 +29,7 @@ export class EndpointStatsService {
   ) {}
 
   async stats(caller: Caller, id: string, query: StatsQuery): Promise<EndpointStatsDto> {
-    const endpoint = isId(id, 'wh') ? await this.endpoints.findLive(id) : null;
-    if (!endpoint || !caller.canSee(endpoint.tenantId)) throw ApiProblem.notFound('endpoint', id);
+    const endpoint = await this.endpoints.visible(caller, id);
     const window = query.window ?? '24h';
     const from = new Date(this.clock.now().getTime() - STATS_WINDOWS[window]);
 

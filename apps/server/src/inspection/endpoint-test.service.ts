@@ -2,14 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
-import { isId, newId } from '../common/ids';
-import { ApiProblem } from '../common/problem';
+import { newId } from '../common/ids';
 import { runInTransaction } from '../database/transactions';
 import { Delivery } from '../deliveries/delivery.entity';
 import { presentAttempt, presentDelivery } from '../deliveries/delivery.presenter';
 import { newDelivery } from '../deliveries/new-delivery';
 import { DeliveryAttempter } from '../dispatch/delivery-attempter';
-import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
 import { WebhookEvent } from '../events/event.entity';
 import { serializePayload } from '../events/event-payload';
@@ -33,7 +31,7 @@ export class EndpointTestService {
   ) {}
 
   async test(caller: Caller, endpointId: string, input: TestEndpointDto): Promise<TestDeliveryDto> {
-    const endpoint = await this.visible(caller, endpointId);
+    const endpoint = await this.endpoints.visible(caller, endpointId);
     const now = this.clock.now();
     const event: WebhookEvent = {
       id: newId('evt'),
@@ -76,11 +74,5 @@ export class EndpointTestService {
     ).catch((error: Error) =>
       this.logger.warn(`could not settle test delivery ${delivery.id}: ${error.message}`),
     );
-  }
-
-  private async visible(caller: Caller, id: string): Promise<Endpoint> {
-    const endpoint = isId(id, 'wh') ? await this.endpoints.findLive(id) : null;
-    if (!endpoint || !caller.canSee(endpoint.tenantId)) throw ApiProblem.notFound('endpoint', id);
-    return endpoint;
   }
 }

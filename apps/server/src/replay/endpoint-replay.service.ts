@@ -34,7 +34,7 @@ export class EndpointReplayService {
   ) {}
 
   async start(caller: Caller, endpointId: string, input: ReplayEndpointDto): Promise<ReplayDto> {
-    const endpoint = await this.visibleEndpoint(caller, endpointId);
+    const endpoint = await this.endpoints.visible(caller, endpointId);
     const now = this.clock.now();
     const since = new Date(input.since);
     const requestedUntil = input.until === undefined ? now : new Date(input.until);
@@ -97,12 +97,6 @@ export class EndpointReplayService {
     const replay = isId(id, 'rpl') ? await this.replays.findOneBy({ id }) : null;
     if (!replay || !caller.canSee(replay.tenantId)) throw ApiProblem.notFound('replay', id);
     return presentReplay(replay);
-  }
-
-  private async visibleEndpoint(caller: Caller, id: string): Promise<Endpoint> {
-    const endpoint = isId(id, 'wh') ? await this.endpoints.findLive(id) : null;
-    if (!endpoint || !caller.canSee(endpoint.tenantId)) throw ApiProblem.notFound('endpoint', id);
-    return endpoint;
   }
 }
 

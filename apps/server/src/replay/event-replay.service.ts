@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
-import { isId } from '../common/ids';
 import { ApiProblem, FieldError } from '../common/problem';
 import { Delivery } from '../deliveries/delivery.entity';
 import { presentDelivery } from '../deliveries/delivery.presenter';
@@ -37,8 +36,7 @@ export class EventReplayService {
    * retrying that one is returned instead of a second.
    */
   async replay(caller: Caller, eventId: string, input: ReplayEventDto): Promise<EventReplayDto> {
-    const event = isId(eventId, 'evt') ? await this.events.findById(eventId) : null;
-    if (!event || !caller.canSee(event.tenantId)) throw ApiProblem.notFound('event', eventId);
+    const event = await this.events.visible(caller, eventId);
     const named = input.endpoint_ids === undefined ? undefined : [...new Set(input.endpoint_ids)];
 
     const { deliveries, created } = await inDispatchTransaction(this.dataSource, async (manager) => {
