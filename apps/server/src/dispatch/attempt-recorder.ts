@@ -68,7 +68,7 @@ export interface RecordedAttempt {
 }
 
 /** Most finished attempts written in one transaction. */
-export const MAX_RECORD_BATCH = 64;
+const MAX_RECORD_BATCH = 64;
 
 interface Pending {
   input: AttemptRecord;

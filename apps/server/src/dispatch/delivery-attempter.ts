@@ -39,7 +39,7 @@ export class AttemptRefusedError extends Error {
  * How long a lease lasts: the request timeout, plus as much again (at least 5 s) to record the
  * result. A live worker always finishes first; a crashed worker's deliveries are due again after it.
  */
-export function leaseDuration(requestTimeoutMs: number): number {
+function leaseDuration(requestTimeoutMs: number): number {
   return requestTimeoutMs + Math.max(5_000, requestTimeoutMs);
 }
 

@@ -15,13 +15,13 @@ import { ClaimedDelivery, DeliveryClaims, leaseTokenFactory } from './delivery-c
 import { EndpointRateLimiter } from './rate-limiter';
 
 /** Requests one worker process has in flight at once (over all endpoints). */
-export const MAX_IN_FLIGHT_PER_WORKER = 64;
+const MAX_IN_FLIGHT_PER_WORKER = 64;
 /** Attempts one worker process holds at once, counting those answered but not yet recorded. */
-export const MAX_UNRECORDED_PER_WORKER = 2 * MAX_IN_FLIGHT_PER_WORKER;
+const MAX_UNRECORDED_PER_WORKER = 2 * MAX_IN_FLIGHT_PER_WORKER;
 /** Deliveries claimed per round trip. */
 const CLAIM_BATCH = 32;
 /** Safety net for what no local signal announces: other processes' publishes, expired leases. */
-export const POLL_INTERVAL_MS = 500;
+const POLL_INTERVAL_MS = 500;
 /** How often the disable rule is applied to endpoints that are not being attempted. */
 const DISABLE_SWEEP_INTERVAL_MS = 30_000;
 /** Extra time, beyond the request timeout, that shutdown waits for in-flight attempts. */

@@ -1,9 +1,8 @@
 import { formatDuration } from '../common/duration';
 import { DEFAULT_RETRY_SCHEDULE, RETRY_JITTER, RetrySchedule } from './retry-schedule';
 
-export const RETRY_TABLE_START =
-  '<!-- retry-table:start (generated from DEFAULT_RETRY_SCHEDULE; do not edit) -->';
-export const RETRY_TABLE_END = '<!-- retry-table:end -->';
+const RETRY_TABLE_START = '<!-- retry-table:start (generated from DEFAULT_RETRY_SCHEDULE; do not edit) -->';
+const RETRY_TABLE_END = '<!-- retry-table:end -->';
 
 /** `93784000` → `1 d 2 h 3 min 4 s`: cumulative times read better spelled out than as `93784s`. */
 export function spellDuration(ms: number): string {

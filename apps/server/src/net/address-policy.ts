@@ -55,7 +55,7 @@ const IPV4_RANGES: readonly Range4[] = [
 ];
 
 /** Dotted-quad IPv4 (the canonical form only) to an unsigned 32-bit number; null when not one. */
-export function parseIPv4(text: string): number | null {
+function parseIPv4(text: string): number | null {
   if (!isIPv4(text)) return null;
   const parts = text.split('.').map(Number);
   return (((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0) as number;

@@ -35,7 +35,7 @@ type LookupCallback = (
  * to what was checked, a DNS answer that changes between the check and the connect (rebinding) cannot
  * slip a private address through.
  */
-export function pinnedLookup(options: Pick<PinnedConnectorOptions, 'allowPrivateTargets' | 'resolve'>) {
+function pinnedLookup(options: Pick<PinnedConnectorOptions, 'allowPrivateTargets' | 'resolve'>) {
   const resolve = options.resolve ?? systemResolve;
   return (
     hostname: string,

@@ -18,7 +18,7 @@ export type ResolveHost = (hostname: string) => Promise<string[]>;
 export const MAX_ENDPOINT_URL_LENGTH = 2048;
 const DNS_TIMEOUT_MS = 5_000;
 
-export const resolveAllAddresses: ResolveHost = async (hostname) => {
+const resolveAllAddresses: ResolveHost = async (hostname) => {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
