@@ -4,6 +4,7 @@ import { Delivery } from '../src/deliveries/delivery.entity';
 import { newDelivery } from '../src/deliveries/new-delivery';
 import { DeliveryAttempter } from '../src/dispatch/delivery-attempter';
 import { DeliveryClaims } from '../src/dispatch/delivery-claims';
+import { Dispatcher } from '../src/dispatch/dispatcher';
 import { createHttpApp } from '../src/http-app';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call } from './support/http';
@@ -126,6 +127,27 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
       const ofRace = claimed.flat().filter((delivery) => delivery.endpointId === created.body.id);
       expect(ofRace).toHaveLength(3);
       // Each round's leases expire before the next round's `now`.
+    }
+  });
+
+  it("a worker delivers the api's publish at once, without waiting for its poll", async () => {
+    // With both workers' polls stopped, nothing in flight and no retry pending, only the due probe
+    // can tell a worker that the api process (which has no dispatcher) made a delivery due.
+    const dispatchers = workers.map((worker) => worker.get(Dispatcher));
+    for (const dispatcher of dispatchers) dispatcher.setPollInterval(null);
+    try {
+      const created = await call(server, 'POST', '/webhook-endpoints', {
+        body: { url: `${receiver.url}/probe`, events: ['*'], tenant_id: 'probe' },
+      });
+      expect(created.status).toBe(201);
+      const published = await call(server, 'POST', '/events', {
+        body: { type: 'x.y', data: {}, tenant_id: 'probe' },
+      });
+      expect(published.status).toBe(202);
+      await receiver.waitFor(() => receiver.received('/probe').length === 1, 10_000, 'the probed delivery');
+      expect(receiver.received('/probe')[0]!.headers['webhook-id']).toBe(published.body.id);
+    } finally {
+      for (const dispatcher of dispatchers) dispatcher.setPollInterval(500);
     }
   });
 });

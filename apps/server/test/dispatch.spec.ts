@@ -78,19 +78,21 @@ describeEachDatabase('delivery engine', (db) => {
     }
   }
 
-  // First, while nothing else is in flight: with the poll stopped, no retry timer set and no attempt
-  // finishing, only the publish's signal can start the claim that delivers this event.
+  // First, while nothing else is in flight: with the poll and the due probe stopped, no retry timer
+  // set and no attempt finishing, only the publish's signal can start the claim that delivers this event.
   it('a publish wakes the dispatcher without waiting for a poll', async () => {
     const dispatcher = server.app.get(Dispatcher);
     const target = await endpoint();
     await new Promise((resolve) => setTimeout(resolve, 100));
     dispatcher.setPollInterval(null);
+    dispatcher.setDueProbeInterval(null);
     try {
       const event = await publish(target.tenant);
       await receiver.waitFor(() => receiver.received(target.path).length === 1, 10_000, 'the woken delivery');
       expect(receiver.received(target.path)[0]!.headers['webhook-id']).toBe(event.id);
     } finally {
       dispatcher.setPollInterval(500);
+      dispatcher.setDueProbeInterval(50);
     }
   });
 

@@ -208,6 +208,25 @@ export class DeliveryClaims {
     });
   }
 
+  /**
+   * The latest due time among open, unleased deliveries that fell due after `after` and by `now`,
+   * or null: how a dispatcher notices what another process made due (a publish or a retry there)
+   * without waiting for its poll. One range read of `idx_deliveries_due`.
+   */
+  async latestNewlyDue(after: Date, now: Date): Promise<Date | null> {
+    const row = await this.dataSource
+      .createQueryBuilder(Delivery, 'd')
+      .select(['d.id', 'd.nextAttemptAt'])
+      .where({ status: In(OPEN_STATUSES) })
+      .andWhere('d.nextAttemptAt > :after AND d.nextAttemptAt <= :now', { after, now })
+      .andWhere('(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)', { now })
+      .andWhere("d.trigger <> 'test'")
+      .orderBy('d.nextAttemptAt', 'DESC')
+      .limit(1)
+      .getOne();
+    return row?.nextAttemptAt ?? null;
+  }
+
   /** Gives leases back (shutdown before an attempt started): the deliveries are due again at once. */
   async releaseLeases(ids: readonly string[], leaseToken: string): Promise<void> {
     if (ids.length === 0) return;

@@ -20,7 +20,14 @@ const MAX_IN_FLIGHT_PER_WORKER = 64;
 const MAX_UNRECORDED_PER_WORKER = 2 * MAX_IN_FLIGHT_PER_WORKER;
 /** Deliveries claimed per round trip. */
 const CLAIM_BATCH = 32;
-/** Safety net for what no local signal announces: other processes' publishes, expired leases. */
+/**
+ * How often a dispatcher reads whether another process made deliveries due (its publishes, its
+ * retries): one indexed query, so a worker apart from the api delivers within milliseconds too.
+ */
+const DUE_PROBE_INTERVAL_MS = 50;
+/** How far before its start a dispatcher's due probe looks back: other processes' clocks may lag. */
+const DUE_PROBE_LOOKBACK_MS = 5_000;
+/** Safety net for what neither a local signal nor the due probe announces, e.g. expired leases. */
 const POLL_INTERVAL_MS = 500;
 /** How often the disable rule is applied to endpoints that are not being attempted. */
 const DISABLE_SWEEP_INTERVAL_MS = 30_000;
@@ -30,7 +37,8 @@ const DRAIN_MARGIN_MS = 5_000;
 /**
  * The worker's loop: claim due deliveries, attempt them concurrently, repeat. It wakes at once on a
  * local publish (DeliverySignal), when an attempt finishes (a slot or an endpoint's cap freed up), at
- * the next retry this process scheduled, and on a short poll for everything else. Wakes coalesce:
+ * the next retry this process scheduled, when the due probe sees deliveries another process made
+ * due, and on a short poll for everything else. Wakes coalesce:
  * at most one claim round runs at a time, and one more is queued if a wake arrives meanwhile.
  */
 @Injectable()
@@ -53,6 +61,15 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private wakeRequested = false;
   private stopping = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  /**
+   * The latest due time the probe has seen: it only wakes for deliveries due after it, so each
+   * due delivery wakes this dispatcher once (a backlog held behind a full endpoint does not keep
+   * waking it). A delivery committed late with an earlier due time is left to the poll.
+   */
+  private dueWatermark = new Date(0);
+  private lastProbeError = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private retryTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -70,6 +87,8 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   onApplicationBootstrap(): void {
     this.unsubscribe = this.signal.subscribe(() => this.wake());
     this.setPollInterval(POLL_INTERVAL_MS);
+    this.dueWatermark = new Date(this.clock.now().getTime() - DUE_PROBE_LOOKBACK_MS);
+    this.setDueProbeInterval(DUE_PROBE_INTERVAL_MS);
     this.sweepTimer = setInterval(() => void this.sweepFailingEndpoints(), DISABLE_SWEEP_INTERVAL_MS);
     this.wake();
   }
@@ -81,6 +100,16 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   setPollInterval(ms: number | null): void {
     clearInterval(this.pollTimer);
     this.pollTimer = ms === null || this.stopping ? undefined : setInterval(() => this.wake(), ms);
+  }
+
+  /**
+   * Changes (or, with null, stops) the due probe. Tests stop it, with the poll, to show that a
+   * local publish alone wakes the dispatcher, and keep it alone to show that it finds other
+   * processes' publishes.
+   */
+  setDueProbeInterval(ms: number | null): void {
+    clearInterval(this.probeTimer);
+    this.probeTimer = ms === null || this.stopping ? undefined : setInterval(() => void this.probeDue(), ms);
   }
 
   /** Attempts running in this process now. */
@@ -185,6 +214,27 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     this.inFlight.set(delivery.id, run);
   }
 
+  private async probeDue(): Promise<void> {
+    if (this.probing || this.stopping) return;
+    this.probing = true;
+    try {
+      const latest = await this.claims.latestNewlyDue(this.dueWatermark, this.clock.now());
+      if (latest) {
+        this.dueWatermark = latest;
+        this.wake();
+      }
+    } catch (error) {
+      // The poll still finds what the probe missed.
+      const now = Date.now();
+      if (now - this.lastProbeError > 10_000) {
+        this.lastProbeError = now;
+        this.logger.error(`looking for due deliveries failed: ${(error as Error).message}`);
+      }
+    } finally {
+      this.probing = false;
+    }
+  }
+
   /** A retry this process scheduled, or a rate limit lifting: be awake for it, not up to a poll late. */
   private wakeAt(at: Date): void {
     const when = at.getTime();
@@ -215,6 +265,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     this.stopping = true;
     this.unsubscribe?.();
     clearInterval(this.pollTimer);
+    clearInterval(this.probeTimer);
     clearInterval(this.sweepTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer.timer);
     const deadline = this.config.requestTimeoutMs + DRAIN_MARGIN_MS;
