@@ -163,4 +163,80 @@ describeEachDatabase('retention purge', (db) => {
       replays: 0,
     });
   });
+
+  // A manual retry of a dead delivery leases it (DeliveryClaims.leaseOne) while the purge runs: the
+  // purge must then keep the delivery AND its attempts. SQLite serializes write transactions, so only
+  // MySQL's row locks let the two interleave.
+  it.runIf(db === 'mysql')('keeps the attempts of a delivery a manual retry leases meanwhile', async () => {
+    const dataSource = server.dataSource;
+    const manager = dataSource.manager;
+    const old = new Date(Date.now() - 2 * HOUR);
+    const event: WebhookEvent = {
+      id: newId('evt'),
+      tenantId: 'ret',
+      type: 'invoice.paid',
+      payload: '{}',
+      createdAt: old,
+    };
+    await manager.insert(WebhookEvent, event);
+    const delivery: Delivery = {
+      ...newDelivery(event, newId('wh'), 'event', old),
+      status: 'dead',
+      nextAttemptAt: null,
+    };
+    await manager.insert(Delivery, delivery);
+    const attemptIds = [newId('att'), newId('att')];
+    for (const [index, id] of attemptIds.entries()) {
+      await manager.insert(Attempt, {
+        id,
+        deliveryId: delivery.id,
+        endpointId: delivery.endpointId,
+        tenantId: 'ret',
+        attemptNumber: index + 1,
+        trigger: 'scheduled',
+        startedAt: old,
+        durationMs: 5,
+        requestUrl: 'http://127.0.0.1/',
+        requestHeaders: {},
+        responseStatus: 500,
+        responseHeaders: {},
+        responseBody: 'no',
+        responseBodyTruncated: false,
+        errorCode: null,
+        errorMessage: null,
+      });
+    }
+
+    // The retry's lease, written (row locked) but not committed yet.
+    const retry = dataSource.createQueryRunner();
+    await retry.connect();
+    let purging: Promise<unknown> | undefined;
+    try {
+      await retry.startTransaction();
+      await retry.manager.update(
+        Delivery,
+        { id: delivery.id },
+        { leaseOwner: 'manual-retry', leaseExpiresAt: new Date(Date.now() + HOUR) },
+      );
+      const purge = server.app.get(RetentionPurge);
+      purge.tuning = { batchSize: 20, pauseMs: 1 };
+      purging = purge.purge();
+      purging.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+      // Let the purge reach its statements on this delivery (it then waits for the retry's row lock).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await retry.commitTransaction();
+    } finally {
+      if (retry.isTransactionActive) await retry.rollbackTransaction();
+      await retry.release();
+    }
+    await purging;
+
+    const kept = await manager.findOneBy(Delivery, { id: delivery.id });
+    expect(kept?.leaseOwner).toBe('manual-retry');
+    const attemptsLeft = await manager.find(Attempt, {
+      select: { id: true },
+      where: { deliveryId: delivery.id },
+    });
+    expect(attemptsLeft.map((row) => row.id).sort()).toEqual([...attemptIds].sort());
+  });
 });

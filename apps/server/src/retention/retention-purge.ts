@@ -5,6 +5,7 @@ import { Brackets, DataSource, EntityManager, In, LessThan, Not } from 'typeorm'
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { isSqlite } from '../database/data-source';
 import { runInTransaction } from '../database/transactions';
 import { Attempt } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -91,30 +92,22 @@ export class RetentionPurge implements BeforeApplicationShutdown {
         .select('d.id', 'id')
         .where('d.createdAt < :cutoff', { cutoff })
         .andWhere('d.status IN (:...settled)', { settled: SETTLED })
-        .andWhere(
-          new Brackets((lease) =>
-            lease.where('d.leaseExpiresAt IS NULL').orWhere('d.leaseExpiresAt < :now', { now }),
-          ),
-        )
+        .andWhere(purgeableLease(now))
         .orderBy('d.createdAt', 'ASC')
         .limit(Math.max(1, Math.floor(batchSize / ATTEMPTS_PER_DELIVERY)))
         .getRawMany<{ id: string }>();
       if (ids.length === 0) return 0;
-      const deliveryIds = ids.map((row) => row.id);
-      counts.attempts += (await manager.delete(Attempt, { deliveryId: In(deliveryIds) })).affected ?? 0;
-      // The conditions again: a delivery retried or leased meanwhile stays.
-      const deleted = await manager
-        .createQueryBuilder()
-        .delete()
-        .from(Delivery)
-        .where({ id: In(deliveryIds), status: In(SETTLED) })
-        .andWhere(
-          new Brackets((lease) =>
-            lease.where('lease_expires_at IS NULL').orWhere('lease_expires_at < :now', { now }),
-          ),
-        )
-        .execute();
-      counts.deliveries += deleted.affected ?? 0;
+      // Lock the chosen rows, then keep only those still settled and unleased: a delivery a manual
+      // retry leased meanwhile stays, and so do its attempts; a retry that leases one now waits for us.
+      const deliveryIds = await lockPurgeableDeliveries(
+        manager,
+        ids.map((row) => row.id),
+        now,
+      );
+      if (deliveryIds.length > 0) {
+        counts.attempts += (await manager.delete(Attempt, { deliveryId: In(deliveryIds) })).affected ?? 0;
+        counts.deliveries += (await manager.delete(Delivery, { id: In(deliveryIds) })).affected ?? 0;
+      }
       return ids.length;
     });
 
@@ -178,4 +171,28 @@ export class RetentionPurge implements BeforeApplicationShutdown {
       await sleep(this.tuning.pauseMs);
     }
   }
+}
+
+/** No live lease: none, or one that has expired. */
+function purgeableLease(now: Date): Brackets {
+  return new Brackets((lease) =>
+    lease.where('d.leaseExpiresAt IS NULL').orWhere('d.leaseExpiresAt < :now', { now }),
+  );
+}
+
+/**
+ * Of `ids`, the deliveries still settled and unleased, read and (on MySQL) locked FOR UPDATE in id
+ * order until the transaction ends, so nobody leases them before their attempts are deleted. SQLite
+ * has no row locks (nor this lock mode in TypeORM); its write transactions are serialized instead.
+ */
+async function lockPurgeableDeliveries(manager: EntityManager, ids: string[], now: Date): Promise<string[]> {
+  const query = manager
+    .createQueryBuilder(Delivery, 'd')
+    .select('d.id', 'id')
+    .where({ id: In(ids) })
+    .andWhere('d.status IN (:...settled)', { settled: SETTLED })
+    .andWhere(purgeableLease(now))
+    .orderBy('d.id', 'ASC');
+  if (!isSqlite(manager.connection)) query.setLock('pessimistic_write');
+  return (await query.getRawMany<{ id: string }>()).map((row) => row.id);
 }
