@@ -175,7 +175,7 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
     expect(await fx.delivery(dead!.id)).toMatchObject({ status: 'succeeded', attempts: 4 });
   });
 
-  it('brings a retrying delivery forward; a cancelled one is a 409', async () => {
+  it('attempts a retrying delivery now, as a manual attempt; a cancelled one is a 409', async () => {
     const target = await fx.endpoint();
     receiver.on(target.path, () => ({ status: 500 }));
     const event = await fx.publish(target.tenant);
@@ -191,8 +191,9 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
 
     const forward = await retry(delivery!.id);
     expect(forward.status).toBe(202);
-    expect(new Date(forward.body.next_attempt_at).getTime()).toBeLessThan(later.getTime() - 3_000_000);
-    await fx.waitForDelivery(delivery!.id, 'succeeded');
+    expect(forward.body).toMatchObject({ status: 'succeeded', attempts: 4, next_attempt_at: null });
+    const attempts = await attemptsOf(delivery!.id);
+    expect(attempts.at(-1)).toMatchObject({ attempt_number: 4, trigger: 'manual' });
 
     await server.dataSource.manager.update(
       Delivery,
@@ -200,6 +201,58 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
       { status: 'cancelled', nextAttemptAt: null },
     );
     expect((await retry(delivery!.id)).status).toBe(409);
+  });
+
+  it('a manual attempt of a retrying delivery that fails again keeps it on its schedule', async () => {
+    const target = await fx.endpoint({ events: ['invoice.*'] });
+    receiver.on(target.path, () => ({ status: 500 }));
+    // An event the endpoint is not subscribed to, with a delivery written directly: failed once,
+    // next retry in an hour, one retry of the schedule left.
+    const event = await fx.publish(target.tenant, 'order.created');
+    const later = new Date(Date.now() + 3_600_000);
+    const delivery = {
+      ...newDelivery({ id: event.id, tenantId: target.tenant }, target.id, 'event', new Date()),
+      status: 'retrying' as const,
+      attempts: 1,
+      nextAttemptAt: later,
+    };
+    await server.dataSource.manager.insert(Delivery, delivery);
+
+    const before = Date.now();
+    const again = await retry(delivery.id);
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ status: 'retrying', attempts: 2, last_status_code: 500 });
+    const attemptedAt = Date.parse(again.body.last_attempt_at);
+    expect(attemptedAt).toBeGreaterThanOrEqual(before - 1_000);
+    // The next retry per the schedule (200 ms ± 20 % after this attempt), not the old hour.
+    expect(Date.parse(again.body.next_attempt_at)).toBeGreaterThan(attemptedAt);
+    expect(Date.parse(again.body.next_attempt_at)).toBeLessThan(attemptedAt + 60_000);
+    const [attempt] = await attemptsOf(delivery.id);
+    expect(attempt).toMatchObject({ attempt_number: 2, trigger: 'manual', response: { status: 500 } });
+  });
+
+  it('brings forward a retrying delivery that is being attempted right now, without a second attempt', async () => {
+    const target = await fx.endpoint({ events: ['invoice.*'] });
+    receiver.on(target.path, () => ({ status: 200 }));
+    const event = await fx.publish(target.tenant, 'order.created');
+    const later = new Date(Date.now() + 3_600_000);
+    const delivery = {
+      ...newDelivery({ id: event.id, tenantId: target.tenant }, target.id, 'event', new Date()),
+      status: 'retrying' as const,
+      attempts: 1,
+      nextAttemptAt: later,
+      // Leased by a worker, as if its request were in flight.
+      leaseOwner: 'another-worker',
+      leaseExpiresAt: later,
+    };
+    await server.dataSource.manager.insert(Delivery, delivery);
+
+    const forward = await retry(delivery.id);
+    expect(forward.status).toBe(202);
+    expect(forward.body).toMatchObject({ status: 'retrying', attempts: 1 });
+    expect(Date.parse(forward.body.next_attempt_at)).toBeLessThan(later.getTime() - 3_000_000);
+    expect(receiver.received(target.path)).toHaveLength(0);
+    expect(await attemptsOf(delivery.id)).toEqual([]);
   });
 
   it('reports stats over a window without test attempts', async () => {

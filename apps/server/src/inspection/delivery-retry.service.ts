@@ -11,7 +11,7 @@ import { presentDelivery } from '../deliveries/delivery.presenter';
 import { DeliverySignal } from '../deliveries/delivery-signal';
 import { AttemptRefusedError, DeliveryAttempter } from '../dispatch/delivery-attempter';
 
-/** `POST /deliveries/{id}/retry`: one more attempt of a dead delivery, or an earlier one of an open one. */
+/** `POST /deliveries/{id}/retry`: one attempt now, of a dead delivery or of a pending or retrying one. */
 @Injectable()
 export class DeliveryRetryService {
   constructor(
@@ -36,20 +36,29 @@ export class DeliveryRetryService {
           this.attempter.attemptOnce(delivery.id, { trigger: 'manual', retryOnFailure: false }),
         );
         break;
-      default: {
-        // Pending or retrying: due now. The dispatcher (any worker) takes it on its next claim.
-        const now = this.clock.now();
-        await runInTransaction(this.dataSource, (manager) =>
-          manager.update(
-            Delivery,
-            { id: delivery.id, status: In(['pending', 'retrying']) },
-            { nextAttemptAt: now, updatedAt: now },
-          ),
-        );
-        this.signal.notify();
-      }
+      default:
+        // Pending or retrying: one attempt now; a failure keeps it on its schedule (or makes it dead).
+        await attemptOrConflict(() => this.attemptNowOrBringForward(delivery.id));
     }
     return presentDelivery((await this.dataSource.manager.findOneBy(Delivery, { id: delivery.id }))!);
+  }
+
+  private async attemptNowOrBringForward(id: string): Promise<void> {
+    try {
+      await this.attempter.attemptOnce(id, { trigger: 'manual', retryOnFailure: true });
+    } catch (error) {
+      if (!(error instanceof AttemptRefusedError && error.reason === 'busy')) throw error;
+      // Leased: an attempt is under way. Due now, should its worker die before recording it.
+      const now = this.clock.now();
+      await runInTransaction(this.dataSource, (manager) =>
+        manager.update(
+          Delivery,
+          { id, status: In(['pending', 'retrying']) },
+          { nextAttemptAt: now, updatedAt: now },
+        ),
+      );
+      this.signal.notify();
+    }
   }
 }
 

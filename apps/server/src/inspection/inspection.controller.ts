@@ -19,7 +19,7 @@ export class DeliveryRetryController {
   @HttpCode(202)
   @ApiOperation({
     summary:
-      'Attempt a dead delivery once more now (it stays dead if that fails), or bring an open one forward',
+      'Attempt a delivery once more now: a dead one stays dead if that fails, an open one keeps its schedule',
   })
   @ApiAcceptedResponse({ type: DeliveryDto })
   retry(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<DeliveryDto> {
