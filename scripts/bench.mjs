@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Delivery benchmark. Three ways of getting the same signed POSTs to the same local receiver, measured in one
+// Delivery benchmark. Four ways of getting the same signed POSTs to the same local receiver, measured in one
 // run so the ratios compare like with like on whatever machine this is:
 //   1. raw ceiling: signed POSTs straight from one Node process (nothing durable);
 //   2. hand-rolled: a BullMQ job per delivery on the local Redis, exponential backoff (what teams build);
-//   3. Acme Webhooks: POST /events from 32 concurrent producers, MySQL outbox, full attempt log.
+//   3. Acme Webhooks: POST /events from 32 concurrent producers, MySQL outbox, full attempt log;
+//   4. two-hop ceiling (run before 3): the same 32 producers POST each event to a bare relay process
+//      (scripts/bench-relay.mjs: 202 at once, queued in memory, signed and POSTed on by 64 senders): two HTTP
+//      hops per event and nothing durable, a bound for any design that takes each event in over HTTP, as 3 does.
 // Then publish→receipt latency at a steady rate, and the server's peak RSS. Last line: a JSON object.
 //
 // Options (env): BENCH_EVENTS (default 3000), BENCH_RATE (200), BENCH_RATE_SECONDS (10),
@@ -35,6 +38,7 @@ const MAX_CONCURRENCY = process.env.BENCH_MAX_CONCURRENCY
   : undefined;
 const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? join(root, 'apps/server/dist/main.js');
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const API_KEY = 'bench-admin-key-0123456789';
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -157,6 +161,93 @@ async function bullmqBaseline(receiver) {
   return EVENTS / seconds;
 }
 
+/** Waits (bounded) for a child process to exit after SIGTERM; SIGKILL if it has not after 10 s. */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A producer's API client: the same request for the relay (4) and the real server (3). */
+function apiClient(base, dispatcher) {
+  return async (method, path, payload) => {
+    const res = await request(`${base}${path}`, {
+      method,
+      dispatcher,
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
+    return JSON.parse(text);
+  };
+}
+
+/** The relay of (4) in its own process, like the real server; resolves once it has printed its URL. */
+async function startRelay(receiver) {
+  const child = spawn(process.execPath, [join(root, 'scripts/bench-relay.mjs')], {
+    env: { ...process.env, RELAY_TARGET: receiver.url, RELAY_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise((_, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`relay exited (${code ?? signal}):\n${output}`)));
+    child.once('error', reject);
+  });
+  exited.catch(() => {});
+  let timer;
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const url = new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      output += chunk;
+      const match = /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
+      if (match) resolve(match[1]);
+    });
+    timer = setTimeout(() => reject(new Error(`relay did not start:\n${output}`)), 10_000);
+  });
+  try {
+    return { child, exited, url: await Promise.race([url, exited]) };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Two-hop ceiling: 32 producers POST EVENTS events to the relay exactly as they publish to our server in (3);
+// the relay answers 202 at once and sends each on, signed. The clock starts before the first publish and
+// stops when the receiver has seen the last event. Nothing is durable: this is what two HTTP hops cost.
+async function twoHopCeiling(receiver) {
+  const relay = await startRelay(receiver);
+  const api = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+  const call = apiClient(relay.url, api);
+  try {
+    receiver.reset();
+    const started = performance.now();
+    await Promise.race([
+      pool(EVENTS, CONCURRENCY, (i) => call('POST', '/events', { type: 'invoice.paid', data: { n: i } })),
+      relay.exited,
+    ]);
+    const publishSeconds = (performance.now() - started) / 1000;
+    log(
+      `  (two-hop: all ${EVENTS} accepted after ${publishSeconds.toFixed(2)} s: ${(EVENTS / publishSeconds).toFixed(0)} publishes/s)`,
+    );
+    await Promise.race([receiver.waitFor(EVENTS, 120_000), relay.exited]);
+    return EVENTS / ((performance.now() - started) / 1000);
+  } finally {
+    await stopChild(relay.child);
+    await api.close();
+  }
+}
+
 async function startAcme(database) {
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_MAIN], {
     env: {
@@ -165,7 +256,7 @@ async function startAcme(database) {
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: `${MYSQL_URL}/${database}`,
-      WEBHOOKS_API_KEY: 'bench-admin-key-0123456789',
+      WEBHOOKS_API_KEY: API_KEY,
       WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
       WEBHOOKS_ROLE: 'all',
       WEBHOOKS_API_RATE_LIMIT: 'off',
@@ -210,17 +301,7 @@ async function acme(receiver) {
     throw error;
   }
   const api = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
-  const call = async (method, path, payload) => {
-    const res = await request(`${server.url}${path}`, {
-      method,
-      dispatcher: api,
-      headers: { authorization: 'Bearer bench-admin-key-0123456789', 'content-type': 'application/json' },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
-    return JSON.parse(text);
-  };
+  const call = apiClient(server.url, api);
   try {
     await call('POST', '/webhook-endpoints', {
       url: receiver.url,
@@ -281,8 +362,7 @@ async function acme(receiver) {
       attemptsLogged: Number(attemptsLogged[0][0].n),
     };
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((resolve) => server.child.once('exit', resolve));
+    await stopChild(server.child);
     await api.close();
     await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await admin.end();
@@ -298,11 +378,14 @@ try {
   log(`raw ceiling (signed POSTs, one process):     ${raw.toFixed(0)} deliveries/s`);
   const bull = await bullmqBaseline(receiver);
   log(`BullMQ job per delivery (Redis):             ${bull.toFixed(0)} deliveries/s`);
+  const twoHop = await twoHopCeiling(receiver);
+  log(`two-hop ceiling (HTTP in → HTTP out, no DB):  ${twoHop.toFixed(0)} deliveries/s`);
   const ours = await acme(receiver);
   log(`Acme Webhooks (POST /events → MySQL outbox): ${ours.throughput.toFixed(0)} deliveries/s`);
   log(
-    `  ratio to raw ceiling: ${(ours.throughput / raw).toFixed(2)}   ratio to BullMQ: ${(ours.throughput / bull).toFixed(2)}`,
+    `  ratio to raw ceiling: ${(ours.throughput / raw).toFixed(2)}   ratio to BullMQ: ${(ours.throughput / bull).toFixed(2)}   ratio to two-hop ceiling: ${(ours.throughput / twoHop).toFixed(2)}`,
   );
+  log(`  two-hop ceiling / BullMQ: ${(twoHop / bull).toFixed(2)}`);
   log(
     `  publish→receipt at ${RATE}/s: p50 ${ours.latencyP50.toFixed(1)} ms, p99 ${ours.latencyP99.toFixed(1)} ms`,
   );
@@ -317,6 +400,9 @@ try {
       acme_deliveries_per_s: Math.round(ours.throughput),
       ratio_to_raw: Number((ours.throughput / raw).toFixed(3)),
       ratio_to_bullmq: Number((ours.throughput / bull).toFixed(3)),
+      two_hop_deliveries_per_s: Math.round(twoHop),
+      ratio_to_two_hop: Number((ours.throughput / twoHop).toFixed(3)),
+      two_hop_ratio_to_bullmq: Number((twoHop / bull).toFixed(3)),
       latency_rate_per_s: RATE,
       latency_p50_ms: Number(ours.latencyP50.toFixed(1)),
       latency_p99_ms: Number(ours.latencyP99.toFixed(1)),
