@@ -134,13 +134,13 @@ const attempts: Command = {
 
 const retry: Command = {
   name: 'deliveries retry',
-  summary: 'attempt a dead delivery once more now, or bring a retrying one forward',
+  summary: 'attempt a delivery once more now (dead, pending or retrying)',
   usage: '<dlv_id>',
   args: 1,
   options: {},
   examples: ['acme-webhooks deliveries retry dlv_123'],
   notes:
-    'A dead delivery that fails again stays dead. Succeeded or cancelled deliveries cannot be retried (409).',
+    'The attempt is made now and logged with trigger manual. A dead delivery that fails again stays dead; a pending or retrying one keeps its retry schedule. Succeeded or cancelled deliveries cannot be retried (409).',
   async run(ctx) {
     const id = ctx.positionals[0] ?? '';
     const result = await ctx.api().post<Delivery | undefined>(`/deliveries/${segment(id)}/retry`);
