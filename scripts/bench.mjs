@@ -11,7 +11,8 @@
 //
 // Options (env): BENCH_EVENTS (default 3000), BENCH_RATE (200), BENCH_RATE_SECONDS (10),
 // MYSQL_URL (mysql://root@127.0.0.1:3306), REDIS_URL (redis://127.0.0.1:6379),
-// BENCH_MAX_CONCURRENCY (the endpoint's max_concurrency; unset: the server's default, 10),
+// BENCH_MAX_CONCURRENCY (the bench endpoint's max_concurrency, default 64: the same 64 requests in flight as the
+// baselines; `default` leaves the server's default of 10),
 // BENCH_SERVER_NODE_ARGS (extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
 // BENCH_SERVER_MAIN (the server's entry file, default apps/server/dist/main.js: to compare two builds).
 import { spawn } from 'node:child_process';
@@ -33,9 +34,10 @@ const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const CONCURRENCY = 32;
-const MAX_CONCURRENCY = process.env.BENCH_MAX_CONCURRENCY
-  ? Number(process.env.BENCH_MAX_CONCURRENCY)
-  : undefined;
+const MAX_CONCURRENCY =
+  process.env.BENCH_MAX_CONCURRENCY === 'default'
+    ? undefined
+    : Number(process.env.BENCH_MAX_CONCURRENCY ?? 64);
 const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? join(root, 'apps/server/dist/main.js');
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const API_KEY = 'bench-admin-key-0123456789';
