@@ -1,4 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { AppConfig } from './config/config';
@@ -29,8 +30,10 @@ const apiModules: Array<Type | DynamicModule> = [
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // ── Worker modules ─────────────────────────────────────────────────────────────────────────
-    // Run when WEBHOOKS_ROLE is `worker` or `all`: the dispatcher and scheduled jobs.
+    // Run when WEBHOOKS_ROLE is `worker` or `all`: the dispatcher and scheduled jobs (every timer of
+    // the worker is registered with @nestjs/schedule).
     const workerModules: Array<Type | DynamicModule> = [
+      ScheduleModule.forRoot(),
       DispatchModule,
       MetricsModule,
       ReplayWorkerModule,

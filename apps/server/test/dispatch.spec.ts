@@ -1,4 +1,5 @@
 import { verify } from '@acme/webhook-verify';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Dispatcher } from '../src/dispatch/dispatcher';
@@ -93,6 +94,27 @@ describeEachDatabase('delivery engine', (db) => {
     } finally {
       dispatcher.setPollInterval(500);
       dispatcher.setDueProbeInterval(50);
+    }
+  });
+
+  it("runs the worker's sweeps on @nestjs/schedule; an api-only process runs none", async () => {
+    const names = (app: TestServer['app']) => {
+      const registry = app.get(SchedulerRegistry);
+      return [...registry.getIntervals(), ...registry.getTimeouts()].sort();
+    };
+    expect(names(server.app)).toEqual(
+      expect.arrayContaining([
+        'dispatch-disable-sweep',
+        'dispatch-due-probe',
+        'dispatch-poll',
+        'retention-purge',
+      ]),
+    );
+    const api = await startServer({ database: db, env: { WEBHOOKS_ROLE: 'api' } });
+    try {
+      expect(() => api.app.get(SchedulerRegistry)).toThrow();
+    } finally {
+      await api.close();
     }
   });
 

@@ -5,6 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { Interval, SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -60,8 +61,6 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private claiming = false;
   private wakeRequested = false;
   private stopping = false;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
   private probing = false;
   /**
    * The latest due time the probe has seen: it only wakes for deliveries due after it, so each
@@ -70,7 +69,6 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
    */
   private dueWatermark = new Date(0);
   private lastProbeError = 0;
-  private sweepTimer: NodeJS.Timeout | undefined;
   private retryTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private unsubscribe: (() => void) | undefined;
   private lastClaimError = 0;
@@ -82,6 +80,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly attempter: DeliveryAttempter,
     private readonly recorder: AttemptRecorder,
     private readonly signal: DeliverySignal,
+    private readonly scheduler: SchedulerRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -89,7 +88,6 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     this.setPollInterval(POLL_INTERVAL_MS);
     this.dueWatermark = new Date(this.clock.now().getTime() - DUE_PROBE_LOOKBACK_MS);
     this.setDueProbeInterval(DUE_PROBE_INTERVAL_MS);
-    this.sweepTimer = setInterval(() => void this.sweepFailingEndpoints(), DISABLE_SWEEP_INTERVAL_MS);
     this.wake();
   }
 
@@ -98,8 +96,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
    * wakes the dispatcher; operators never need it.
    */
   setPollInterval(ms: number | null): void {
-    clearInterval(this.pollTimer);
-    this.pollTimer = ms === null || this.stopping ? undefined : setInterval(() => this.wake(), ms);
+    this.replaceInterval('dispatch-poll', ms, () => this.wake());
   }
 
   /**
@@ -108,8 +105,13 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
    * processes' publishes.
    */
   setDueProbeInterval(ms: number | null): void {
-    clearInterval(this.probeTimer);
-    this.probeTimer = ms === null || this.stopping ? undefined : setInterval(() => void this.probeDue(), ms);
+    this.replaceInterval('dispatch-due-probe', ms, () => void this.probeDue());
+  }
+
+  /** (Re)registers a named interval with @nestjs/schedule, or removes it (null, or shutting down). */
+  private replaceInterval(name: string, ms: number | null, run: () => void): void {
+    if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
+    if (ms !== null && !this.stopping) this.scheduler.addInterval(name, setInterval(run, ms));
   }
 
   /** Attempts running in this process now. */
@@ -251,7 +253,10 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     };
   }
 
-  private async sweepFailingEndpoints(): Promise<void> {
+  /** The disable rule for endpoints that are not being attempted (an attempt's record applies it too). */
+  @Interval('dispatch-disable-sweep', DISABLE_SWEEP_INTERVAL_MS)
+  async sweepFailingEndpoints(): Promise<void> {
+    if (this.stopping) return;
     try {
       const disabled = await this.recorder.disableFailingEndpoints(this.clock.now());
       for (const id of disabled) this.logger.warn(`endpoint ${id} disabled (failing)`);
@@ -264,9 +269,8 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
-    clearInterval(this.pollTimer);
-    clearInterval(this.probeTimer);
-    clearInterval(this.sweepTimer);
+    this.setPollInterval(null);
+    this.setDueProbeInterval(null);
     if (this.retryTimer) clearTimeout(this.retryTimer.timer);
     const deadline = this.config.requestTimeoutMs + DRAIN_MARGIN_MS;
     let timer: NodeJS.Timeout | undefined;

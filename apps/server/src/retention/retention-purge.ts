@@ -54,8 +54,18 @@ export class RetentionPurge implements BeforeApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  // One decorator per method: @nestjs/schedule keeps a single schedule per method, so an @Interval
+  // and a @Timeout stacked on one method would leave only the outer one.
   @Timeout('retention-purge-after-boot', 30_000)
+  async afterBoot(): Promise<void> {
+    await this.scheduled();
+  }
+
   @Interval('retention-purge', 10 * 60_000)
+  async every10Minutes(): Promise<void> {
+    await this.scheduled();
+  }
+
   async scheduled(): Promise<void> {
     try {
       const counts = await this.purge();

@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { RetentionPurge } from './retention-purge';
 
-/** The scheduled purge of rows older than WEBHOOKS_RETENTION (worker role). */
+/** The scheduled purge of rows older than WEBHOOKS_RETENTION (worker role, whose AppModule imports ScheduleModule). */
 @Module({
-  imports: [ScheduleModule.forRoot()],
   providers: [RetentionPurge],
   exports: [RetentionPurge],
 })
