@@ -104,24 +104,30 @@ export class EndpointsService {
     if (input.metadata !== undefined) changes.metadata = input.metadata;
     if (input.max_concurrency !== undefined) changes.maxConcurrency = input.max_concurrency;
     if (input.rate_limit_per_second !== undefined) changes.rateLimitPerSecond = input.rate_limit_per_second;
-    const disabling = input.status === 'disabled' && endpoint.status !== 'disabled';
-    if (disabling) Object.assign(changes, { status: 'disabled', disabledReason: 'manual', disabledAt: now });
-    if (input.status === 'enabled' && endpoint.status !== 'enabled') {
-      // A fresh start: the old failure streak no longer counts towards auto-disable.
-      Object.assign(changes, {
-        status: 'enabled',
-        disabledReason: null,
-        disabledAt: null,
-        consecutiveFailures: 0,
-        failingSince: null,
-      });
-    }
-    await this.transactions.run(async (manager) => {
+    // The status change is decided on the row as locked: an automatic disable (`failing`, `gone`)
+    // committed after the read above keeps its reason and time instead of being relabelled `manual`.
+    const updated = await this.transactions.run(async (manager) => {
+      const [current] = await lockEndpoints(manager, [endpoint.id]);
+      if (!current || current.deletedAt !== null) throw ApiProblem.notFound('endpoint', id);
+      const disabling = input.status === 'disabled' && current.status !== 'disabled';
+      if (disabling)
+        Object.assign(changes, { status: 'disabled', disabledReason: 'manual', disabledAt: now });
+      if (input.status === 'enabled' && current.status !== 'enabled') {
+        // A fresh start: the old failure streak no longer counts towards auto-disable.
+        Object.assign(changes, {
+          status: 'enabled',
+          disabledReason: null,
+          disabledAt: null,
+          consecutiveFailures: 0,
+          failingSince: null,
+        });
+      }
       await this.endpoints.update(manager, endpoint.id, changes);
       // §4: a disabled endpoint's pending and retrying deliveries go dead (replay recovers them).
       if (disabling) await this.deliveries.settleOpenForEndpoint(manager, endpoint.id, 'dead', now);
+      return { ...current, ...changes };
     });
-    return presentEndpoint({ ...endpoint, ...changes });
+    return presentEndpoint(updated);
   }
 
   async delete(caller: Caller, id: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Endpoint } from '../../src/endpoints/endpoint.entity';
 import { EndpointSecrets } from '../../src/endpoints/endpoint-secrets';
 import { call, errorFields } from '../support/http';
@@ -351,3 +351,54 @@ describe('endpoint URL policy in production', () => {
     }
   });
 });
+
+/**
+ * MySQL only (SQLite serializes write transactions, so nothing can interleave): an automatic
+ * disable that commits while a manual PATCH is on its way keeps its reason.
+ */
+describe.skipIf(inject('mysqlProblem') !== null)(
+  'endpoint disable racing an automatic disable [mysql]',
+  () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startServer({ database: 'mysql', env: { WEBHOOKS_ROLE: 'api' } });
+    });
+    afterAll(() => server?.close());
+
+    it('a PATCH to disabled keeps the reason of a `failing` disable committed meanwhile', async () => {
+      const created = await call(server, 'POST', '/webhook-endpoints', {
+        body: { url: 'https://example.com/racing', events: ['*'] },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id as string;
+      const failingAt = new Date(Date.now() - 1_000);
+
+      // The recorder's automatic disable, written (row locked) but not committed yet.
+      const recorder = server.dataSource.createQueryRunner();
+      await recorder.connect();
+      let patching: ReturnType<typeof call> | undefined;
+      try {
+        await recorder.startTransaction();
+        await recorder.manager.update(
+          Endpoint,
+          { id },
+          { status: 'disabled', disabledReason: 'failing', disabledAt: failingAt },
+        );
+        patching = call(server, 'PATCH', `/webhook-endpoints/${id}`, { body: { status: 'disabled' } });
+        patching.catch(() => undefined); // awaited below
+        // Let the PATCH read the endpoint and reach its write (it then waits for the row lock).
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await recorder.commitTransaction();
+      } finally {
+        if (recorder.isTransactionActive) await recorder.rollbackTransaction();
+        await recorder.release();
+      }
+      const patched = await patching;
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ status: 'disabled', disabled_reason: 'failing' });
+      const stored = await server.dataSource.manager.findOneByOrFail(Endpoint, { id });
+      expect(stored.disabledReason).toBe('failing');
+      expect(stored.disabledAt?.getTime()).toBe(failingAt.getTime());
+    });
+  },
+);
