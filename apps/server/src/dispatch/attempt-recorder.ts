@@ -94,13 +94,21 @@ const OUTCOME_COLUMNS: (keyof Delivery)[] = [
  * going `dead`, and the circuit: a failed probe holds the backlog behind the next probe, a successful
  * one releases it. Test deliveries touch nothing of the endpoint.
  *
- * Attempts that finish while a write is in progress are written together in the next transaction
+ * Attempts that finish within RECORD_GATHER_MS of each other, or while a write is in progress, are
+ * written together in the next transaction
  * (group commit: one commit, one fsync and one endpoint lock for many attempts) with exactly the
  * sequential rules: each attempt's outcome is applied in order, the endpoint row is written only
  * when its streak changed, and from the first attempt that disables the endpoint or moves its
  * circuit on, the rest of the batch is written one by one as before. A batch that fails is retried
  * attempt by attempt, so one bad row cannot fail the others.
  */
+/**
+ * How long the first attempt of a record batch waits for others to share its transaction (fewer
+ * commits under load; measured in docs/benchmarks.md, round 5). A success's request slot is freed
+ * on its response, so only failures wait for it.
+ */
+const RECORD_GATHER_MS = 2;
+
 @Injectable()
 export class AttemptRecorder {
   private readonly queue: Pending[] = [];
@@ -116,8 +124,8 @@ export class AttemptRecorder {
       this.queue.push({ input, random, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        // Attempts finishing in the same turn of the event loop share the first transaction.
-        setImmediate(() => void this.flush());
+        // Attempts finishing within the next millisecond or two share the first transaction.
+        setTimeout(() => void this.flush(), RECORD_GATHER_MS);
       }
     });
   }

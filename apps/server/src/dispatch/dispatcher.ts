@@ -19,6 +19,11 @@ import { EndpointRateLimiter } from './rate-limiter';
 const MAX_IN_FLIGHT_PER_WORKER = 64;
 /** Attempts one worker process holds at once, counting those answered but not yet recorded. */
 const MAX_UNRECORDED_PER_WORKER = 2 * MAX_IN_FLIGHT_PER_WORKER;
+/**
+ * How long a wake waits before its claim round, so slots freed and publishes committed meanwhile
+ * share one round (fewer claim transactions under load; measured in docs/benchmarks.md, round 5).
+ */
+const CLAIM_GATHER_MS = 2;
 /** Deliveries claimed per round trip. */
 const CLAIM_BATCH = 32;
 /**
@@ -39,8 +44,8 @@ const DRAIN_MARGIN_MS = 5_000;
  * The worker's loop: claim due deliveries, attempt them concurrently, repeat. It wakes at once on a
  * local publish (DeliverySignal), when an attempt finishes (a slot or an endpoint's cap freed up), at
  * the next retry this process scheduled, when the due probe sees deliveries another process made
- * due, and on a short poll for everything else. Wakes coalesce:
- * at most one claim round runs at a time, and one more is queued if a wake arrives meanwhile.
+ * due, and on a short poll for everything else. Wakes coalesce: a claim round starts CLAIM_GATHER_MS
+ * after the first wake, at most one runs at a time, and one more is queued if a wake arrives meanwhile.
  */
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -127,7 +132,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       return;
     }
     this.claiming = true;
-    setImmediate(() => void this.claimRounds());
+    setTimeout(() => void this.claimRounds(), CLAIM_GATHER_MS);
   }
 
   private async claimRounds(): Promise<void> {
