@@ -203,11 +203,14 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
     expect((await retry(delivery!.id)).status).toBe(409);
   });
 
-  it('a manual attempt of a retrying delivery that fails again keeps it on its schedule', async () => {
+  /**
+   * An endpoint answering `status`, and a delivery to it written directly (of an event the endpoint
+   * is not subscribed to, so no dispatcher delivery races it): failed once, next retry in an hour,
+   * one retry of the schedule left.
+   */
+  async function retryingDelivery(status: number, extra: Partial<Delivery> = {}) {
     const target = await fx.endpoint({ events: ['invoice.*'] });
-    receiver.on(target.path, () => ({ status: 500 }));
-    // An event the endpoint is not subscribed to, with a delivery written directly: failed once,
-    // next retry in an hour, one retry of the schedule left.
+    receiver.on(target.path, () => ({ status }));
     const event = await fx.publish(target.tenant, 'order.created');
     const later = new Date(Date.now() + 3_600_000);
     const delivery = {
@@ -215,8 +218,14 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
       status: 'retrying' as const,
       attempts: 1,
       nextAttemptAt: later,
+      ...extra,
     };
     await server.dataSource.manager.insert(Delivery, delivery);
+    return { target, delivery, later };
+  }
+
+  it('a manual attempt of a retrying delivery that fails again keeps it on its schedule', async () => {
+    const { delivery } = await retryingDelivery(500);
 
     const before = Date.now();
     const again = await retry(delivery.id);
@@ -232,20 +241,12 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
   });
 
   it('brings forward a retrying delivery that is being attempted right now, without a second attempt', async () => {
-    const target = await fx.endpoint({ events: ['invoice.*'] });
-    receiver.on(target.path, () => ({ status: 200 }));
-    const event = await fx.publish(target.tenant, 'order.created');
-    const later = new Date(Date.now() + 3_600_000);
-    const delivery = {
-      ...newDelivery({ id: event.id, tenantId: target.tenant }, target.id, 'event', new Date()),
-      status: 'retrying' as const,
-      attempts: 1,
-      nextAttemptAt: later,
-      // Leased by a worker, as if its request were in flight.
+    // Leased by a worker, as if its request were in flight.
+    const leaseExpiresAt = new Date(Date.now() + 3_600_000);
+    const { target, delivery, later } = await retryingDelivery(200, {
       leaseOwner: 'another-worker',
-      leaseExpiresAt: later,
-    };
-    await server.dataSource.manager.insert(Delivery, delivery);
+      leaseExpiresAt,
+    });
 
     const forward = await retry(delivery.id);
     expect(forward.status).toBe(202);
