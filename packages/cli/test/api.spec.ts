@@ -265,6 +265,23 @@ describe('requests the CLI sends', () => {
     expect(stdout).toBe('Replay rpl_1: completed; 3 event(s) matched, 0 would enqueue\n');
   });
 
+  it('replay endpoint refuses a bad --wait-timeout before it starts the replay', async () => {
+    routes['POST /webhook-endpoints/wh_1/replay'] = () => ({
+      status: 202,
+      body: { id: 'rpl_3', status: 'running', matched: 1, enqueued: 0 },
+    });
+    const { code, stdout, stderr } = await runBin(
+      ['replay', 'endpoint', 'wh_1', '--since', '1h', '--wait', '--wait-timeout', 'soon'],
+      { env: env() },
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(expectOneLine(stderr)).toBe(
+      'acme-webhooks: --wait-timeout must be a duration like 500ms, 30s, 5m, 2h or 7d, got "soon"',
+    );
+    expect(seen).toEqual([]);
+  });
+
   it('replay endpoint --wait polls until the replay ends, and Ctrl-C stops the wait at once', async () => {
     let gets = 0;
     routes['POST /webhook-endpoints/wh_1/replay'] = () => ({

@@ -115,11 +115,12 @@ const replayEndpoint: Command = {
     if (only !== undefined) body.only = only;
     const dryRun = ctx.values['dry-run'] === true;
     if (dryRun) body.dry_run = true;
+    // Parsed before the POST: a typo here must not leave a replay running behind a usage error.
+    const waitMs = durationOption(ctx.values, 'wait-timeout') ?? 300_000;
 
     const id = ctx.positionals[0] ?? '';
     let replay = await ctx.api().post<Replay>(`/webhook-endpoints/${segment(id)}/replay`, body);
-    if (ctx.values.wait)
-      replay = await waitForReplay(ctx, replay, durationOption(ctx.values, 'wait-timeout') ?? 300_000);
+    if (ctx.values.wait) replay = await waitForReplay(ctx, replay, waitMs);
     ctx.out.result(replay, () => {
       printReplay(ctx, replay, dryRun);
       if (replay.status === 'running') ctx.out.line(`Progress: acme-webhooks replay get ${replay.id}`);
