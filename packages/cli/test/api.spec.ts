@@ -3,8 +3,11 @@
  * This pins what the CLI sends and how it renders answers and errors; server.e2e.spec.ts runs the
  * same commands against the real server.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../src/index.js';
 import { expectOneLine, runBin } from './bin.js';
@@ -170,6 +173,16 @@ describe('requests the CLI sends', () => {
     expect(seen[0]?.headers['idempotency-key']).toBe('k-1');
     expect(seen[0]?.body).toEqual({ type: 'invoice.paid', data: { amount: 4900 } });
     expect(JSON.parse(stdout)).toMatchObject({ id: 'evt_1' });
+
+    // @file is read relative to the working directory.
+    const dir = mkdtempSync(join(tmpdir(), 'acme-cli-data-'));
+    writeFileSync(join(dir, 'order.json'), '{"order_id":"ord_1","amount":1200}');
+    const fromFile = await runBin(['events', 'send', 'order.paid', '--data', '@order.json', '--json'], {
+      env: env(),
+      cwd: dir,
+    });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(seen[1]?.body).toEqual({ type: 'order.paid', data: { order_id: 'ord_1', amount: 1200 } });
   });
 
   it('lists pass filters and paging as query parameters, and --all follows next_cursor', async () => {
