@@ -2,15 +2,15 @@
 // The bench's two-hop relay (measurement 4 of scripts/bench.mjs): the least any design can do that takes each
 // event in over HTTP and sends it out over HTTP. A bare node:http server answers every POST with 202 and
 // {"id": …} at once and queues the event in memory (nothing durable, no validation, no retries); 64 senders
-// sign each queued event exactly like the bench's signedPost and POST it to the receiver over an undici Agent
-// with 64 connections. Prints its URL on stdout once listening.
+// sign each queued event with the bench's signedPost (scripts/signed-post.mjs) and POST it to the receiver
+// over an undici Agent with 64 connections. Prints its URL on stdout once listening.
 //
 // Env: RELAY_TARGET (the receiver's URL), RELAY_SECRET (the signing secret). A failed send is fatal (exit 1):
 // the bench's receiver always answers 200, so a failure means the measurement is broken.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { sign } from '@acme/webhook-verify';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { signedPost } from './signed-post.mjs';
 
 const TARGET = process.env.RELAY_TARGET;
 const SECRET = process.env.RELAY_SECRET;
@@ -44,22 +44,8 @@ function next() {
   return new Promise((resolve) => idle.push(resolve));
 }
 
-/** The same request as signedPost in scripts/bench.mjs: same headers, webhook-id = the event id. */
-async function signedPost(dispatcher, event) {
-  const payload = JSON.stringify(event);
-  const headers = {
-    'content-type': 'application/json',
-    'user-agent': 'bench',
-    'x-webhook-event': event.type,
-    ...sign({ payload, secret: SECRET, id: event.id }),
-  };
-  const res = await request(TARGET, { method: 'POST', body: payload, headers, dispatcher });
-  await res.body.dump();
-  if (res.statusCode >= 300) throw new Error(`receiver answered ${res.statusCode}`);
-}
-
 async function sender(dispatcher) {
-  for (;;) await signedPost(dispatcher, await next());
+  for (;;) await signedPost(dispatcher, TARGET, SECRET, await next());
 }
 
 const server = createServer((req, res) => {

@@ -78,6 +78,11 @@ export interface MockReceiver {
 const CONTROL_PREFIX = '/_mock';
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
+/** The control API's own routes: never a webhook, never given a behaviour. */
+function isControlPath(path: string): boolean {
+  return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
+}
+
 interface PathState {
   count: number;
   random: () => number;
@@ -190,7 +195,10 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
     const behavior = parseBehavior(spec);
     if (path === undefined) {
       globalBehavior = behavior;
-      pathStates.clear();
+      // Restart the paths that follow the global behaviour; a path with its own keeps its counter.
+      for (const known of pathStates.keys()) {
+        if (!pathBehaviors.has(known)) pathStates.delete(known);
+      }
     } else {
       if (behavior.spec === '') pathBehaviors.delete(path);
       else pathBehaviors.set(path, behavior);
@@ -206,6 +214,12 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
     pathBehaviors.clear();
     pathStates.clear();
     log?.(`${new Date().toISOString()} behavior reset: every path answers 200`);
+  };
+
+  const requestsOn = (path?: string | null): ReceivedRequest[] =>
+    path ? history.filter((r) => r.path === path) : [...history];
+  const clearRequests = (): void => {
+    history.length = 0;
   };
 
   const behaviorsView = () => ({
@@ -277,19 +291,17 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
   };
 
   const handleControl = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
-    switch (route) {
+    const route = url.pathname.replace(/\/+$/, '');
+    switch (`${req.method} ${route}`) {
       case 'GET /_mock':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
         res.end(renderDashboard(history, behaviorsView(), secrets.length > 0));
         return;
-      case 'GET /_mock/requests': {
-        const path = url.searchParams.get('path');
-        json(res, 200, { data: path ? history.filter((r) => r.path === path) : history });
+      case 'GET /_mock/requests':
+        json(res, 200, { data: requestsOn(url.searchParams.get('path')) });
         return;
-      }
       case 'DELETE /_mock/requests':
-        history.length = 0;
+        clearRequests();
         res.writeHead(204).end();
         return;
       case 'GET /_mock/behavior':
@@ -303,7 +315,7 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
         return;
     }
     const known = ['/_mock', '/_mock/requests', '/_mock/behavior'];
-    if (known.includes(url.pathname.replace(/\/+$/, ''))) {
+    if (known.includes(route)) {
       problem(res, 405, 'Method Not Allowed', `${req.method} is not supported on ${url.pathname}`);
     } else {
       problem(
@@ -330,7 +342,7 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
     if (path !== undefined && path !== null) {
       if (typeof path !== 'string' || !path.startsWith('/')) {
         errors.push({ field: 'path', message: 'must be a path starting with "/"' });
-      } else if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+      } else if (isControlPath(path)) {
         errors.push({ field: 'path', message: 'the /_mock routes cannot have a behavior' });
       }
     }
@@ -355,8 +367,9 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://mock.invalid');
-    const isControl = url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`);
-    const handling = isControl ? handleControl(req, res, url) : handleWebhook(req, res, url);
+    const handling = isControlPath(url.pathname)
+      ? handleControl(req, res, url)
+      : handleWebhook(req, res, url);
     handling.catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         problem(res, 500, 'Internal Server Error', 'the mock receiver failed to handle this request');
@@ -378,12 +391,10 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
   return {
     url: formatUrl(address),
     port: address.port,
-    requests: (path) => (path === undefined ? [...history] : history.filter((r) => r.path === path)),
+    requests: requestsOn,
     setBehavior,
     resetBehaviors,
-    clearRequests: () => {
-      history.length = 0;
-    },
+    clearRequests,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const timer of pendingTimers) clearTimeout(timer);

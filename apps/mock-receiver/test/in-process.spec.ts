@@ -36,6 +36,41 @@ describe('startMockReceiver (in-process)', () => {
     expect(() => receiver?.setBehavior('status:1000')).toThrow(BehaviorSpecError);
   });
 
+  it("setting a path's behaviour restarts that path's counter, and only that one", async () => {
+    receiver = await startMockReceiver({ behavior: 'fail-first:1' });
+    receiver.setBehavior('fail-first:1', '/p');
+    expect(await status(`${receiver.url}/p`)).toBe(500);
+    expect(await status(`${receiver.url}/p`)).toBe(200);
+    expect(await status(`${receiver.url}/q`)).toBe(500);
+    receiver.setBehavior('fail-first:1', '/p');
+    expect(await status(`${receiver.url}/p`)).toBe(500);
+    expect(await status(`${receiver.url}/q`)).toBe(200);
+    // A new global behaviour restarts the paths that follow it, not a path with its own.
+    receiver.setBehavior('fail-first:1');
+    expect(await status(`${receiver.url}/q`)).toBe(500);
+    expect(await status(`${receiver.url}/p`)).toBe(200);
+  });
+
+  it("flaky draws one stream per path: other paths' traffic does not change a path's answers", async () => {
+    const answersOnA = async (interleave: boolean) => {
+      const mock = await startMockReceiver({ behavior: 'flaky:0.5', seed: 42 });
+      try {
+        const got = [];
+        for (let i = 0; i < 24; i++) {
+          if (interleave) await status(`${mock.url}/b`);
+          got.push(await status(`${mock.url}/a`));
+        }
+        return got;
+      } finally {
+        await mock.close();
+      }
+    };
+    const alone = await answersOnA(false);
+    expect(alone).toContain(500);
+    expect(alone).toContain(200);
+    expect(await answersOnA(true)).toEqual(alone);
+  });
+
   it('checks signatures with the configured secrets', async () => {
     receiver = await startMockReceiver({ secrets: [SECRET] });
     const body = JSON.stringify({ id: 'evt_2', type: 'x.y', created_at: new Date().toISOString(), data: {} });
