@@ -8,18 +8,26 @@ export function stringOption(values: OptionValues, name: string): string | undef
   return typeof value === 'string' ? value : undefined;
 }
 
-export function listOption(values: OptionValues, name: string): string[] {
-  const value = values[name];
-  if (value === undefined || typeof value === 'boolean') return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(','));
-}
-
-/** `--events a,b` → `['a', 'b']` (trimmed, empty parts dropped); undefined when the flag is absent. */
+/**
+ * `--events a,b` (or a repeated flag) → `['a', 'b']` (trimmed, empty parts dropped); undefined when
+ * the flag is absent.
+ */
 export function csvOption(values: OptionValues, name: string): string[] | undefined {
-  if (values[name] === undefined) return undefined;
-  return listOption(values, name)
+  const value = values[name];
+  if (value === undefined || typeof value === 'boolean') return undefined;
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((v) => v.split(','))
     .map((part) => part.trim())
     .filter((part) => part !== '');
+}
+
+/** Reads a file named on the command line (relative to the working directory); `what` names it in the error. */
+export async function readFileArgument(ctx: CommandContext, path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(resolve(ctx.cwd, path));
+  } catch (error) {
+    throw new CliError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
 }
 
 export function intOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
@@ -79,15 +87,9 @@ export async function jsonObjectOption(
     text = (await ctx.readStdin()).toString('utf8');
     source = `--${name} (stdin)`;
   } else if (raw.startsWith('@')) {
-    const path = resolve(ctx.cwd, raw.slice(1));
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw new CliError(
-        `cannot read --${name} file ${raw.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-      );
-    }
-    source = `--${name} file ${raw.slice(1)}`;
+    const path = raw.slice(1);
+    text = (await readFileArgument(ctx, path, `--${name} file`)).toString('utf8');
+    source = `--${name} file ${path}`;
   } else {
     text = raw;
   }
@@ -119,13 +121,7 @@ export function headerOption(values: OptionValues, name: string): Record<string,
 /** Reads a payload from --file or stdin, as raw bytes (signatures are over exact bytes). */
 export async function payloadInput(ctx: CommandContext): Promise<Buffer> {
   const file = stringOption(ctx.values, 'file');
-  if (file !== undefined && file !== '-') {
-    try {
-      return await readFile(resolve(ctx.cwd, file));
-    } catch (error) {
-      throw new CliError(`cannot read --file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-    }
-  }
+  if (file !== undefined && file !== '-') return readFileArgument(ctx, file, '--file');
   if (file === undefined && ctx.stdinIsTty) {
     throw new UsageError('no payload: pass --file <path> or pipe the raw body on stdin');
   }

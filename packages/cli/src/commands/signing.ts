@@ -1,14 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { sign, verify, WebhookVerificationError } from '@acme/webhook-verify';
 import type { Command, CommandContext } from '../command.js';
-import { CliError, UsageError } from '../errors.js';
-import { headerOption, intOption, listOption, payloadInput, stringOption } from '../options.js';
+import { UsageError } from '../errors.js';
+import {
+  csvOption,
+  headerOption,
+  intOption,
+  payloadInput,
+  readFileArgument,
+  stringOption,
+} from '../options.js';
 
 function secretsOf(ctx: CommandContext): string[] {
-  const secrets = listOption(ctx.values, 'secret')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const secrets = csvOption(ctx.values, 'secret') ?? [];
   if (secrets.length === 0) {
     throw new UsageError('--secret is required (the endpoint secret, whsec_…); repeat it to use several');
   }
@@ -70,16 +73,11 @@ export const signCommand: Command = {
     if (id === undefined)
       throw new UsageError('--id is required: the payload has no string "id" to use as webhook-id');
     const rawTimestamp = stringOption(ctx.values, 'timestamp');
+    const timestamp = rawTimestamp === undefined ? undefined : unixSeconds(rawTimestamp, 'timestamp');
     let headers: Record<string, string>;
     try {
-      headers = sign({
-        payload,
-        secret: secrets,
-        id,
-        timestamp: rawTimestamp === undefined ? undefined : unixSeconds(rawTimestamp, 'timestamp'),
-      });
+      headers = sign({ payload, secret: secrets, id, timestamp });
     } catch (error) {
-      if (error instanceof UsageError) throw error;
       throw new UsageError(`cannot sign: ${(error as Error).message}`);
     }
     ctx.out.result(headers, () => {
@@ -158,14 +156,7 @@ export const verifyCommand: Command = {
     const headers: Record<string, string> = {};
     const file = stringOption(ctx.values, 'headers');
     if (file !== undefined) {
-      let text: string;
-      try {
-        text = await readFile(resolve(ctx.cwd, file), 'utf8');
-      } catch (error) {
-        throw new CliError(
-          `cannot read --headers ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-        );
-      }
+      const text = (await readFileArgument(ctx, file, '--headers')).toString('utf8');
       Object.assign(headers, parseHeadersFile(text, `--headers ${file}`));
     }
     Object.assign(headers, headerOption(ctx.values, 'header'));
