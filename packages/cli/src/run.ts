@@ -4,6 +4,7 @@ import type { Command, CommandContext, OptionValues } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp } from './help.js';
+import { stringOption } from './options.js';
 import { Output, type Writer } from './output.js';
 
 export interface RunIO {
@@ -149,13 +150,8 @@ async function dispatch(argv: readonly string[], io: Required<Omit<RunIO, 'stdin
     out: new Output(io.stdout, values.json === true),
     api: () => {
       client ??= new ApiClient({
-        baseUrl:
-          (typeof values.url === 'string' ? values.url : undefined) ||
-          io.env.ACME_WEBHOOKS_URL ||
-          DEFAULT_URL,
-        apiKey:
-          (typeof values['api-key'] === 'string' ? values['api-key'] : undefined) ||
-          io.env.ACME_WEBHOOKS_API_KEY,
+        baseUrl: stringOption(values, 'url') || io.env.ACME_WEBHOOKS_URL || DEFAULT_URL,
+        apiKey: stringOption(values, 'api-key') || io.env.ACME_WEBHOOKS_API_KEY,
         signal: io.signal,
       });
       return client;
