@@ -1,9 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { nodeCrypto } from './crypto-node.js';
 import { problemDetails, WebhookVerificationError } from './errors.js';
-import { DEFAULT_MAX_BODY_BYTES, rawBody, type WebhookMiddlewareOptions } from './node-body.js';
-import { secretList, type WebhookEvent } from './signature.js';
-import { createAsyncVerifier } from './verify-async.js';
+import { createRequestVerifier, type WebhookMiddlewareOptions } from './node-body.js';
+import type { WebhookEvent } from './signature.js';
 
 export type { WebhookMiddlewareOptions } from './node-body.js';
 
@@ -20,23 +18,20 @@ const FIX =
   "Mount express.raw({ type: 'application/json' }) on the webhook route before the webhook middleware, " +
   'or mount the webhook middleware before express.json(). In NestJS, create the app with { rawBody: true }.';
 
-// node:crypto behind the async pipeline: works on Node 18 and lets the replay guard be async (Redis).
-const verifyAsync = createAsyncVerifier(nodeCrypto);
-
 /**
  * Verifies the request, then sets req.webhook and calls next(); answers 400 application/problem+json
  * naming the error code when verification fails.
  */
 export function webhookMiddleware(options: WebhookMiddlewareOptions): RequestHandler {
-  const { secret, maxBodyBytes = DEFAULT_MAX_BODY_BYTES, ...verifyOptions } = options;
-  secretList(secret); // fail at start-up, not on the first delivery
+  const verifyRequest = createRequestVerifier(options, FIX);
 
   async function handle(req: Request, res: Response, next: NextFunction): Promise<void> {
     let event: WebhookEvent;
     try {
-      const seen = { body: req.body as unknown, rawBody: (req as { rawBody?: unknown }).rawBody };
-      const payload = await rawBody(req, seen, maxBodyBytes, FIX);
-      event = await verifyAsync<WebhookEvent>(payload, req.headers, secret, verifyOptions);
+      event = await verifyRequest(req, {
+        body: req.body as unknown,
+        rawBody: (req as { rawBody?: unknown }).rawBody,
+      });
     } catch (error) {
       if (!(error instanceof WebhookVerificationError)) throw error;
       res.statusCode = 400;
