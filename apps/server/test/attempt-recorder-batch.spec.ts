@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { Attempt } from '../src/deliveries/attempt.entity';
 import { Delivery } from '../src/deliveries/delivery.entity';
 import { newDelivery } from '../src/deliveries/new-delivery';
@@ -131,6 +131,24 @@ describeEachDatabase('batched attempt recording', (db) => {
       expect(r.delivery.nextAttemptAt?.getTime() ?? null).toBe(stored.nextAttemptAt?.getTime() ?? null);
       expect(r.attempt.deliveryId).toBe(rows[i]!.id);
     }
+  });
+
+  it('attempts finishing in different turns of the event loop, within the gather window, share one transaction', async () => {
+    const { endpointId, rows } = await endpointWith(2);
+    const transactions = vi.spyOn(server.dataSource, 'transaction');
+    try {
+      const first = recordAll(rows.slice(0, 1), [ok(200, new Date())]);
+      // The next turn of the event loop: a write started at once would already hold the first alone.
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = recordAll(rows.slice(1), [ok(200, new Date())]);
+      await Promise.all([first, second]);
+      expect(transactions).toHaveBeenCalledTimes(1);
+    } finally {
+      transactions.mockRestore();
+    }
+    const { deliveries, attempts } = await reload(endpointId);
+    expect(attempts).toHaveLength(2);
+    expect(deliveries.map((d) => d.status)).toEqual(['succeeded', 'succeeded']);
   });
 
   it('a success on an endpoint with no streak leaves the endpoint row untouched', async () => {

@@ -1,7 +1,11 @@
 import { verify } from '@acme/webhook-verify';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { In } from 'typeorm';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { Delivery } from '../src/deliveries/delivery.entity';
+import { newDelivery } from '../src/deliveries/new-delivery';
+import { DeliveryClaims } from '../src/dispatch/delivery-claims';
 import { Dispatcher } from '../src/dispatch/dispatcher';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call } from './support/http';
@@ -94,6 +98,52 @@ describeEachDatabase('delivery engine', (db) => {
     } finally {
       dispatcher.setPollInterval(500);
       dispatcher.setDueProbeInterval(50);
+    }
+  });
+
+  // Still quiet: with the poll stopped, only the due probe can wake the dispatcher for a delivery it
+  // did not publish. One that no claim can take yet (its endpoint's one slot is another worker's)
+  // must wake it once, not on every probe (the watermark).
+  it('the due probe wakes the dispatcher once for a due delivery, not on every probe', async () => {
+    const dispatcher = server.app.get(Dispatcher);
+    const claims = server.app.get(DeliveryClaims);
+    const deliveries = server.dataSource.getRepository(Delivery);
+    const target = await endpoint({ max_concurrency: 1 });
+    const now = new Date();
+    const held: Delivery = {
+      ...newDelivery({ id: `evt_held_${db}`, tenantId: target.tenant }, target.id, 'event', now),
+      leaseOwner: 'another-worker',
+      leaseExpiresAt: new Date(now.getTime() + 60_000),
+    };
+    const waiting = newDelivery(
+      { id: `evt_waiting_${db}`, tenantId: target.tenant },
+      target.id,
+      'event',
+      now,
+    );
+    dispatcher.setPollInterval(null);
+    // Let whatever round an earlier wake asked for run before counting.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const rounds = vi.spyOn(claims, 'claimDueBatch');
+    try {
+      await deliveries.insert([held, waiting]);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      // About twelve probes ran; the first to see the delivery woke one claim round, which found
+      // the endpoint full.
+      expect(rounds.mock.calls.length).toBeGreaterThanOrEqual(1);
+      expect(rounds.mock.calls.length).toBeLessThanOrEqual(2);
+      expect(await deliveries.findOneByOrFail({ id: waiting.id })).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+        leaseOwner: null,
+      });
+    } finally {
+      rounds.mockRestore();
+      dispatcher.setPollInterval(500);
+      await deliveries.update(
+        { id: In([held.id, waiting.id]) },
+        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
+      );
     }
   });
 

@@ -3,8 +3,6 @@ import type { SendResult } from '../net/http-sender';
 import { parseRetryAfter } from './retry-after';
 import { RetrySchedule, retryDelay } from './retry-schedule';
 
-export type { AttemptErrorCode };
-
 /** What one attempt produced, as far as the retry decision cares. */
 export interface AttemptResultSummary {
   /** The response status, or null when no response came back. */

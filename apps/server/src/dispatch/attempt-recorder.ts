@@ -89,26 +89,25 @@ const OUTCOME_COLUMNS: (keyof Delivery)[] = [
 ];
 
 /**
- * Writes what one attempt did, in ONE transaction: the attempt row, the delivery's new state (lease
- * cleared), the endpoint's failure streak, disabling (`gone`, `failing`) with its open deliveries
- * going `dead`, and the circuit: a failed probe holds the backlog behind the next probe, a successful
- * one releases it. Test deliveries touch nothing of the endpoint.
- *
- * Attempts that finish within RECORD_GATHER_MS of each other, or while a write is in progress, are
- * written together in the next transaction
- * (group commit: one commit, one fsync and one endpoint lock for many attempts) with exactly the
- * sequential rules: each attempt's outcome is applied in order, the endpoint row is written only
- * when its streak changed, and from the first attempt that disables the endpoint or moves its
- * circuit on, the rest of the batch is written one by one as before. A batch that fails is retried
- * attempt by attempt, so one bad row cannot fail the others.
- */
-/**
  * How long the first attempt of a record batch waits for others to share its transaction (fewer
  * commits under load; measured in docs/benchmarks.md, round 5). A success's request slot is freed
  * on its response, so only failures wait for it.
  */
 const RECORD_GATHER_MS = 2;
 
+/**
+ * Writes what one attempt did, in ONE transaction: the attempt row, the delivery's new state (lease
+ * cleared), the endpoint's failure streak, disabling (`gone`, `failing`) with its open deliveries
+ * going `dead`, and the circuit: a failed probe holds the backlog behind the next probe, a successful
+ * one releases it. Test deliveries touch nothing of the endpoint.
+ *
+ * Attempts that finish within RECORD_GATHER_MS of the first one, or while a write is in progress,
+ * are written together in the next transaction (group commit: one commit, one fsync and one endpoint
+ * lock for many attempts) with exactly the sequential rules: each attempt's outcome is applied in
+ * order, the endpoint row is written only when its streak changed, and from the first attempt that
+ * disables the endpoint or moves its circuit on, the rest of the batch is written one by one as
+ * before. A batch that fails is retried attempt by attempt, so one bad row cannot fail the others.
+ */
 @Injectable()
 export class AttemptRecorder {
   private readonly queue: Pending[] = [];

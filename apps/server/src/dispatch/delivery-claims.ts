@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, In, LessThanOrEqual, Not } from 'typeorm';
+import { DataSource, EntityManager, In, LessThanOrEqual, Not, SelectQueryBuilder } from 'typeorm';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { lockEndpoints } from '../endpoints/endpoint-locks';
@@ -214,13 +214,10 @@ export class DeliveryClaims {
    * without waiting for its poll. One range read of `idx_deliveries_due`.
    */
   async latestNewlyDue(after: Date, now: Date): Promise<Date | null> {
-    const row = await this.dataSource
-      .createQueryBuilder(Delivery, 'd')
+    const row = await claimable(this.dataSource.manager, now)
       .select(['d.id', 'd.nextAttemptAt'])
-      .where({ status: In(OPEN_STATUSES) })
-      .andWhere('d.nextAttemptAt > :after AND d.nextAttemptAt <= :now', { after, now })
-      .andWhere('(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)', { now })
-      .andWhere("d.trigger <> 'test'")
+      .andWhere({ status: In(OPEN_STATUSES) })
+      .andWhere('d.nextAttemptAt > :after', { after })
       .orderBy('d.nextAttemptAt', 'DESC')
       .limit(1)
       .getOne();
@@ -310,12 +307,8 @@ export class DeliveryClaims {
     window: number,
     saturated: Set<string>,
   ): Promise<Delivery[]> {
-    const query = manager
-      .createQueryBuilder(Delivery, 'd')
-      .where('d.status = :status', { status })
-      .andWhere('d.nextAttemptAt <= :now', { now })
-      .andWhere('(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)', { now })
-      .andWhere("d.trigger <> 'test'")
+    const query = claimable(manager, now)
+      .andWhere('d.status = :status', { status })
       .orderBy('d.nextAttemptAt', 'ASC')
       .addOrderBy('d.id', 'ASC')
       .limit(window);
@@ -342,6 +335,19 @@ export class DeliveryClaims {
 function others(own: OwnRequests | undefined): string {
   if (!own) return 'COUNT(*)';
   return `SUM(CASE WHEN SUBSTR(d.leaseOwner, 1, ${Math.trunc(own.leasePrefix.length)}) = :ownLeasePrefix THEN 0 ELSE 1 END)`;
+}
+
+/**
+ * Deliveries (alias `d`) a claim may take, status aside: due by `now`, no live lease, not a test
+ * delivery. The due probe reads with the same rule, so it wakes a dispatcher only for what a claim
+ * could take.
+ */
+function claimable(manager: EntityManager, now: Date): SelectQueryBuilder<Delivery> {
+  return manager
+    .createQueryBuilder(Delivery, 'd')
+    .where('d.nextAttemptAt <= :now', { now })
+    .andWhere('(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)', { now })
+    .andWhere("d.trigger <> 'test'");
 }
 
 function interleave<T>(a: T[], b: T[]): T[] {

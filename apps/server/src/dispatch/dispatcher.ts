@@ -73,10 +73,10 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
    * waking it). A delivery committed late with an earlier due time is left to the poll.
    */
   private dueWatermark = new Date(0);
-  private lastProbeError = 0;
   private retryTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private unsubscribe: (() => void) | undefined;
-  private lastClaimError = 0;
+  /** When each recurring failure (claim, due probe) was last logged. */
+  private readonly errorLoggedAt = new Map<string, number>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -167,11 +167,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         if (claimed.length === limit) this.wakeRequested = true;
       } while (this.wakeRequested && !this.stopping);
     } catch (error) {
-      const now = Date.now();
-      if (now - this.lastClaimError > 10_000) {
-        this.lastClaimError = now;
-        this.logger.error(`claiming deliveries failed: ${(error as Error).message}`);
-      }
+      this.logRecurringError('claiming deliveries', error);
     } finally {
       this.claiming = false;
     }
@@ -232,14 +228,18 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       }
     } catch (error) {
       // The poll still finds what the probe missed.
-      const now = Date.now();
-      if (now - this.lastProbeError > 10_000) {
-        this.lastProbeError = now;
-        this.logger.error(`looking for due deliveries failed: ${(error as Error).message}`);
-      }
+      this.logRecurringError('looking for due deliveries', error);
     } finally {
       this.probing = false;
     }
+  }
+
+  /** A failure that repeats on every round while the database is unreachable: logged every 10 s at most. */
+  private logRecurringError(what: string, error: unknown): void {
+    const now = Date.now();
+    if (now - (this.errorLoggedAt.get(what) ?? 0) <= 10_000) return;
+    this.errorLoggedAt.set(what, now);
+    this.logger.error(`${what} failed: ${(error as Error).message}`);
   }
 
   /** A retry this process scheduled, or a rate limit lifting: be awake for it, not up to a poll late. */
