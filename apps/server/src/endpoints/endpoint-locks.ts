@@ -1,4 +1,5 @@
 import { EntityManager, In } from 'typeorm';
+import { isSqlite } from '../database/data-source';
 import { Endpoint } from './endpoint.entity';
 
 /**
@@ -13,6 +14,6 @@ export function lockEndpoints(manager: EntityManager, ids: readonly string[]): P
     .createQueryBuilder(Endpoint, 'e')
     .where({ id: In([...ids]) })
     .orderBy('e.id', 'ASC');
-  if (manager.connection.options.type !== 'better-sqlite3') query.setLock('pessimistic_write');
+  if (!isSqlite(manager.connection)) query.setLock('pessimistic_write');
   return query.getMany();
 }

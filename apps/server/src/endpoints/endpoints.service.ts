@@ -20,7 +20,6 @@ import {
 } from './endpoint.dto';
 import { Endpoint } from './endpoint.entity';
 import { presentEndpoint } from './endpoint.presenter';
-import { lockEndpoints } from './endpoint-locks';
 import { EndpointSecrets } from './endpoint-secrets';
 import { EndpointUrlCheck } from './endpoint-url-check';
 import { EndpointsRepository } from './endpoints.repository';
@@ -84,16 +83,7 @@ export class EndpointsService {
   }
 
   async update(caller: Caller, id: string, input: UpdateEndpointDto): Promise<EndpointDto> {
-    const endpoint = await this.endpoints.visible(caller, id);
-    if (input.tenant_id !== undefined) {
-      caller.tenantForFilter(input.tenant_id);
-      if (input.tenant_id !== endpoint.tenantId) {
-        throw ApiProblem.invalidField(
-          'tenant_id',
-          'cannot be changed; create the endpoint in the other tenant',
-        );
-      }
-    }
+    // The URL policy (a DNS lookup) is checked first, never while the endpoint's row is locked.
     if (input.url !== undefined) await this.checkUrl(input.url);
     const now = this.clock.now();
     const changes: Partial<Endpoint> = { updatedAt: now };
@@ -105,10 +95,18 @@ export class EndpointsService {
     if (input.max_concurrency !== undefined) changes.maxConcurrency = input.max_concurrency;
     if (input.rate_limit_per_second !== undefined) changes.rateLimitPerSecond = input.rate_limit_per_second;
     // The status change is decided on the row as locked: an automatic disable (`failing`, `gone`)
-    // committed after the read above keeps its reason and time instead of being relabelled `manual`.
+    // committed meanwhile keeps its reason and time instead of being relabelled `manual`.
     const updated = await this.transactions.run(async (manager) => {
-      const [current] = await lockEndpoints(manager, [endpoint.id]);
-      if (!current || current.deletedAt !== null) throw ApiProblem.notFound('endpoint', id);
+      const current = await this.endpoints.lockVisible(manager, caller, id);
+      if (input.tenant_id !== undefined) {
+        caller.tenantForFilter(input.tenant_id);
+        if (input.tenant_id !== current.tenantId) {
+          throw ApiProblem.invalidField(
+            'tenant_id',
+            'cannot be changed; create the endpoint in the other tenant',
+          );
+        }
+      }
       const disabling = input.status === 'disabled' && current.status !== 'disabled';
       if (disabling)
         Object.assign(changes, { status: 'disabled', disabledReason: 'manual', disabledAt: now });
@@ -122,9 +120,9 @@ export class EndpointsService {
           failingSince: null,
         });
       }
-      await this.endpoints.update(manager, endpoint.id, changes);
+      await this.endpoints.update(manager, current.id, changes);
       // §4: a disabled endpoint's pending and retrying deliveries go dead (replay recovers them).
-      if (disabling) await this.deliveries.settleOpenForEndpoint(manager, endpoint.id, 'dead', now);
+      if (disabling) await this.deliveries.settleOpenForEndpoint(manager, current.id, 'dead', now);
       return { ...current, ...changes };
     });
     return presentEndpoint(updated);
@@ -144,7 +142,6 @@ export class EndpointsService {
   }
 
   async rotateSecret(caller: Caller, id: string, input: RotateSecretDto): Promise<EndpointSecretDto> {
-    const endpoint = await this.endpoints.visible(caller, id);
     const graceSeconds = input.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_SECONDS;
     const now = this.clock.now();
     const secret = this.secrets.generate();
@@ -152,11 +149,10 @@ export class EndpointsService {
     await this.transactions.run(async (manager) => {
       // The outgoing secret is read under the row lock: two rotations at once then chain (A→B→C)
       // instead of both replacing A, which would leave one caller holding a secret that never signs.
-      const [current] = await lockEndpoints(manager, [endpoint.id]);
-      if (!current || current.deletedAt !== null) throw ApiProblem.notFound('endpoint', id);
+      const current = await this.endpoints.lockVisible(manager, caller, id);
       // Re-seal the outgoing secret too, so both are under the current encryption key.
       const previous = graceSeconds > 0 ? this.secrets.seal(this.secrets.current(current)) : null;
-      await this.endpoints.update(manager, endpoint.id, {
+      await this.endpoints.update(manager, current.id, {
         secretKeyId: sealed.keyId,
         secretCiphertext: sealed.ciphertext,
         previousSecretCiphertext: previous?.ciphertext ?? null,

@@ -4,7 +4,7 @@ import { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
 import { Page, toPage } from '../common/cursor';
 import { newId } from '../common/ids';
-import { ListQuery, pageOf } from '../common/list-query.dto';
+import { ListQuery, pageOf, windowOf } from '../common/list-query.dto';
 import { ApiProblem } from '../common/problem';
 import { isUniqueViolation } from '../database/errors';
 import { Transactions } from '../database/transactions';
@@ -13,7 +13,6 @@ import { DeliveriesService } from '../deliveries/deliveries.service';
 import { DeliveryDto } from '../deliveries/delivery.dto';
 import { DeliverySignal } from '../deliveries/delivery-signal';
 import { newDelivery } from '../deliveries/new-delivery';
-import { Endpoint } from '../endpoints/endpoint.entity';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
 import { matchesEventType } from '../endpoints/event-patterns';
 import { EventDto, ListEventsQuery, PublishEventDto } from './event.dto';
@@ -27,8 +26,6 @@ import {
 } from './event-payload';
 import { EventsRepository } from './events.repository';
 import { IdempotencyKey } from './idempotency-key.entity';
-
-type ColumnOf = ReturnType<EntityManager['connection']['getMetadata']>['columns'][number];
 
 type PublishOutcome = { kind: 'published'; event: WebhookEvent } | { kind: 'seen'; key: IdempotencyKey };
 
@@ -93,36 +90,29 @@ export class EventsService {
           payload: '',
           createdAt: now,
         };
-        if (idempotencyKey !== undefined) {
-          const seen = await manager.findOneBy(IdempotencyKey, { tenantId, key: idempotencyKey });
-          // A key whose event is gone (a retention shorter than the key's 24 h) counts as expired.
-          if (
-            seen &&
-            now.getTime() - seen.createdAt.getTime() < IDEMPOTENCY_WINDOW_MS &&
-            (await manager.existsBy(WebhookEvent, { id: seen.eventId }))
-          )
-            return { kind: 'seen', key: seen };
-          if (seen) await manager.delete(IdempotencyKey, { tenantId, key: idempotencyKey });
-          // Inserted first: a concurrent publish with the same key collides here and re-reads below.
-          await manager.insert(IdempotencyKey, {
-            tenantId,
-            key: idempotencyKey,
-            requestHash,
-            eventId: event.id,
-            createdAt: now,
-          });
-        }
+        const seen = await manager.findOneBy(IdempotencyKey, { tenantId, key: idempotencyKey });
+        // A key whose event is gone (a retention shorter than the key's 24 h) counts as expired.
+        if (
+          seen &&
+          now.getTime() - seen.createdAt.getTime() < IDEMPOTENCY_WINDOW_MS &&
+          (await manager.existsBy(WebhookEvent, { id: seen.eventId }))
+        )
+          return { kind: 'seen', key: seen };
+        if (seen) await manager.delete(IdempotencyKey, { tenantId, key: idempotencyKey });
+        // Inserted first: a concurrent publish with the same key collides here and re-reads below.
+        await manager.insert(IdempotencyKey, {
+          tenantId,
+          key: idempotencyKey,
+          requestHash,
+          eventId: event.id,
+          createdAt: now,
+        });
         event.payload = serializePayload({ ...event, data: input.data });
-        await manager.insert(WebhookEvent, event);
-        const subscribers = await this.endpoints.subscribers(manager, tenantId, event.type);
-        await this.deliveries.insertMany(
-          manager,
-          subscribers.map((endpoint) => newDelivery(event, endpoint.id, 'event', now)),
-        );
+        await this.insertOutbox(manager, [event]);
         return { kind: 'published', event };
       });
     } catch (error) {
-      if (idempotencyKey === undefined || !isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) throw error;
       const winner = await this.events.findIdempotencyKey(tenantId, idempotencyKey);
       if (!winner) throw error;
       outcome = { kind: 'seen', key: winner };
@@ -210,52 +200,24 @@ export class EventsService {
 
   /** The outbox write for events without idempotency keys: events and their deliveries, one transaction. */
   private writeEvents(events: WebhookEvent[]): Promise<void> {
-    return this.transactions.run(async (manager) => {
-      await insertRows(manager, WebhookEvent, events);
-      const tenants = [...new Set(events.map((event) => event.tenantId))];
-      const endpoints = await this.subscribersOf(manager, tenants);
-      const deliveries = events.flatMap((event) =>
-        endpoints
-          .filter(
-            (endpoint) =>
-              endpoint.tenantId === event.tenantId && matchesEventType(endpoint.events, event.type),
-          )
-          .map((endpoint) => newDelivery(event, endpoint.id, 'event', event.createdAt)),
-      );
-      for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_CHUNK) {
-        await this.deliveries.insertMany(manager, deliveries.slice(i, i + DELIVERY_INSERT_CHUNK));
-      }
-    });
+    return this.transactions.run((manager) => this.insertOutbox(manager, events));
   }
 
-  /**
-   * The enabled, undeleted endpoints of `tenantIds` in id order (what `EndpointsRepository.subscribers`
-   * reads for one tenant, before its type filter), only the columns a publish needs, as one
-   * parameterised query on the transaction's connection; `events` is hydrated by the driver exactly
-   * as an entity read does.
-   */
-  private async subscribersOf(
-    manager: EntityManager,
-    tenantIds: string[],
-  ): Promise<Pick<Endpoint, 'id' | 'tenantId' | 'events'>[]> {
-    const driver = manager.connection.driver;
-    const metadata = manager.connection.getMetadata(Endpoint);
-    const column = (property: keyof Endpoint) => metadata.findColumnWithPropertyName(property)!;
-    const [id, tenantId, events, status, deletedAt] = (
-      ['id', 'tenantId', 'events', 'status', 'deletedAt'] as const
-    ).map(column) as [ColumnOf, ColumnOf, ColumnOf, ColumnOf, ColumnOf];
-    const q = (c: ColumnOf) => driver.escape(c.databaseName);
-    const rows: Record<string, unknown>[] = await manager.query(
-      `SELECT ${q(id)} AS id, ${q(tenantId)} AS tenant_id, ${q(events)} AS events FROM ${driver.escape(metadata.tableName)}` +
-        ` WHERE ${q(tenantId)} IN (${tenantIds.map(() => '?').join(', ')}) AND ${q(status)} = ? AND ${q(deletedAt)} IS NULL` +
-        ` ORDER BY ${q(id)} ASC`,
-      [...tenantIds, 'enabled'],
+  /** Inserts `events` and one pending delivery per endpoint subscribed to each. */
+  private async insertOutbox(manager: EntityManager, events: WebhookEvent[]): Promise<void> {
+    await insertRows(manager, WebhookEvent, events);
+    const tenants = [...new Set(events.map((event) => event.tenantId))];
+    const endpoints = await this.endpoints.subscribersOf(manager, tenants);
+    const deliveries = events.flatMap((event) =>
+      endpoints
+        .filter(
+          (endpoint) => endpoint.tenantId === event.tenantId && matchesEventType(endpoint.events, event.type),
+        )
+        .map((endpoint) => newDelivery(event, endpoint.id, 'event', event.createdAt)),
     );
-    return rows.map((row) => ({
-      id: driver.prepareHydratedValue(row.id, id) as string,
-      tenantId: driver.prepareHydratedValue(row.tenant_id, tenantId) as string,
-      events: driver.prepareHydratedValue(row.events, events) as string[],
-    }));
+    for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_CHUNK) {
+      await this.deliveries.insertMany(manager, deliveries.slice(i, i + DELIVERY_INSERT_CHUNK));
+    }
   }
 
   async list(caller: Caller, query: ListEventsQuery): Promise<Page<EventDto>> {
@@ -264,8 +226,7 @@ export class EventsService {
       {
         tenantId: caller.tenantForFilter(query.tenant_id),
         type: query.type,
-        since: query.since === undefined ? undefined : new Date(query.since),
-        until: query.until === undefined ? undefined : new Date(query.until),
+        ...windowOf(query),
       },
       { beforeId, limit },
     );

@@ -217,6 +217,13 @@ describeEachDatabase('webhook endpoints', (db) => {
     expect(removed.body).toBe('');
     expect((await call(server, 'GET', `/webhook-endpoints/${created.body.id}`)).status).toBe(404);
     expect((await call(server, 'DELETE', `/webhook-endpoints/${created.body.id}`)).status).toBe(404);
+    // The routes that change an endpoint under its row lock refuse a deleted one too.
+    const patchDeleted = await call(server, 'PATCH', `/webhook-endpoints/${created.body.id}`, {
+      body: { status: 'enabled' },
+    });
+    expect(patchDeleted.status).toBe(404);
+    const rotateDeleted = await call(server, 'POST', `/webhook-endpoints/${created.body.id}/rotate-secret`);
+    expect(rotateDeleted.status).toBe(404);
     const list = await call(server, 'GET', '/webhook-endpoints?tenant_id=deleting');
     expect(list.body.data).toEqual([]);
     const deliveries = await call(server, 'GET', `/deliveries?endpoint_id=${created.body.id}`);
