@@ -25,21 +25,22 @@ const apiModules: Array<Type | DynamicModule> = [
   InspectionModule,
 ];
 
+/**
+ * The dispatcher and scheduled jobs: run when WEBHOOKS_ROLE is `worker` or `all`. Every timer of the
+ * worker is registered with @nestjs/schedule, so an api-only process has no scheduler.
+ */
+const workerModules: Array<Type | DynamicModule> = [
+  ScheduleModule.forRoot(),
+  DispatchModule,
+  MetricsModule,
+  ReplayWorkerModule,
+  RetentionModule,
+];
+
 @Module({})
 // biome-ignore lint/complexity/noStaticOnlyClass: a Nest dynamic module is a class with a static forRoot
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    // ── Worker modules ─────────────────────────────────────────────────────────────────────────
-    // Run when WEBHOOKS_ROLE is `worker` or `all`: the dispatcher and scheduled jobs (every timer of
-    // the worker is registered with @nestjs/schedule).
-    const workerModules: Array<Type | DynamicModule> = [
-      ScheduleModule.forRoot(),
-      DispatchModule,
-      MetricsModule,
-      ReplayWorkerModule,
-      RetentionModule,
-    ];
-    // ───────────────────────────────────────────────────────────────────────────────────────────
     const serveApi = config.role === 'api' || config.role === 'all';
     const runWorker = config.role === 'worker' || config.role === 'all';
     return {

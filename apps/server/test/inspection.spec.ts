@@ -254,6 +254,19 @@ describeEachDatabase('inspection: test deliveries, manual retry, stats, list fil
     expect(Date.parse(forward.body.next_attempt_at)).toBeLessThan(later.getTime() - 3_000_000);
     expect(receiver.received(target.path)).toHaveLength(0);
     expect(await attemptsOf(delivery.id)).toEqual([]);
+
+    // A pending one whose first attempt is in flight is brought forward the same way.
+    const pending = await retryingDelivery(200, {
+      status: 'pending',
+      attempts: 0,
+      leaseOwner: 'another-worker',
+      leaseExpiresAt,
+    });
+    const pendingForward = await retry(pending.delivery.id);
+    expect(pendingForward.status).toBe(202);
+    expect(pendingForward.body).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(Date.parse(pendingForward.body.next_attempt_at)).toBeLessThan(pending.later.getTime() - 3_000_000);
+    expect(receiver.received(pending.target.path)).toHaveLength(0);
   });
 
   it('reports stats over a window without test attempts', async () => {

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { Between, FindOperator, LessThanOrEqual, MoreThanOrEqual } from 'typeorm';
 import { decodeCursor } from './cursor';
 import { ApiProblem } from './problem';
 import { IsTimestamp } from './validators';
@@ -36,6 +37,28 @@ export class CreatedWindowQuery extends ListQuery {
   @IsOptional()
   @IsTimestamp('must be an ISO-8601 timestamp')
   until?: string;
+}
+
+/** A creation-time window as dates. */
+export interface CreatedWindow {
+  since?: Date;
+  until?: Date;
+}
+
+/** The window a CreatedWindowQuery asks for. */
+export function windowOf(query: CreatedWindowQuery): CreatedWindow {
+  return {
+    since: query.since === undefined ? undefined : new Date(query.since),
+    until: query.until === undefined ? undefined : new Date(query.until),
+  };
+}
+
+/** The `createdAt` condition of a window, both ends included; undefined when it is open at both. */
+export function createdWithin({ since, until }: CreatedWindow): FindOperator<Date> | undefined {
+  if (since && until) return Between(since, until);
+  if (since) return MoreThanOrEqual(since);
+  if (until) return LessThanOrEqual(until);
+  return undefined;
 }
 
 /** The page size and the id to continue below, validated. */

@@ -1,33 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
-  Between,
   EntityManager,
   EntityMetadata,
   EntityTarget,
   FindOptionsWhere,
   In,
   LessThan,
-  LessThanOrEqual,
   MoreThan,
-  MoreThanOrEqual,
   Repository,
 } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { Caller } from '../auth/caller';
 import { isId } from '../common/ids';
+import { CreatedWindow, createdWithin } from '../common/list-query.dto';
 import { ApiProblem } from '../common/problem';
 import { Attempt } from './attempt.entity';
 import { Delivery, DeliveryStatus } from './delivery.entity';
 
-export interface DeliveryFilter {
+export interface DeliveryFilter extends CreatedWindow {
   tenantId?: string;
   status?: DeliveryStatus;
   endpointId?: string;
   eventId?: string;
-  /** Created at or after / at or before. */
-  since?: Date;
-  until?: Date;
 }
 
 /** An entity's plain columns and its `INSERT INTO t (…) VALUES` head, per data source's metadata. */
@@ -154,9 +149,8 @@ export class DeliveriesRepository {
     if (filter.status !== undefined) where.status = filter.status;
     if (filter.endpointId !== undefined) where.endpointId = filter.endpointId;
     if (filter.eventId !== undefined) where.eventId = filter.eventId;
-    if (filter.since && filter.until) where.createdAt = Between(filter.since, filter.until);
-    else if (filter.since) where.createdAt = MoreThanOrEqual(filter.since);
-    else if (filter.until) where.createdAt = LessThanOrEqual(filter.until);
+    const createdAt = createdWithin(filter);
+    if (createdAt !== undefined) where.createdAt = createdAt;
     if (page.beforeId !== undefined) where.id = LessThan(page.beforeId);
     return this.deliveries.find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Caller } from '../auth/caller';
 import { Page, toPage } from '../common/cursor';
-import { ListQuery, pageOf } from '../common/list-query.dto';
+import { ListQuery, pageOf, windowOf } from '../common/list-query.dto';
 import { DeliveriesRepository } from './deliveries.repository';
 import { AttemptDto, DeliveryDto, ListDeliveriesQuery } from './delivery.dto';
 import { presentAttempt, presentDelivery } from './delivery.presenter';
@@ -19,8 +19,7 @@ export class DeliveriesService {
         status: query.status,
         endpointId: query.endpoint_id,
         eventId: query.event_id,
-        since: query.since === undefined ? undefined : new Date(query.since),
-        until: query.until === undefined ? undefined : new Date(query.until),
+        ...windowOf(query),
       },
       { beforeId, limit },
     );

@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Between, FindOptionsWhere, LessThan, LessThanOrEqual, MoreThanOrEqual, Repository } from 'typeorm';
+import { FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { Caller } from '../auth/caller';
 import { isId } from '../common/ids';
+import { CreatedWindow, createdWithin } from '../common/list-query.dto';
 import { ApiProblem } from '../common/problem';
 import { WebhookEvent } from './event.entity';
 import { IdempotencyKey } from './idempotency-key.entity';
 
-export interface EventFilter {
+export interface EventFilter extends CreatedWindow {
   tenantId?: string;
   type?: string;
-  since?: Date;
-  until?: Date;
 }
 
 @Injectable()
@@ -41,9 +40,8 @@ export class EventsRepository {
     const where: FindOptionsWhere<WebhookEvent> = {};
     if (filter.tenantId !== undefined) where.tenantId = filter.tenantId;
     if (filter.type !== undefined) where.type = filter.type;
-    if (filter.since && filter.until) where.createdAt = Between(filter.since, filter.until);
-    else if (filter.since) where.createdAt = MoreThanOrEqual(filter.since);
-    else if (filter.until) where.createdAt = LessThanOrEqual(filter.until);
+    const createdAt = createdWithin(filter);
+    if (createdAt !== undefined) where.createdAt = createdAt;
     if (page.beforeId !== undefined) where.id = LessThan(page.beforeId);
     return this.events.find({ where, order: { id: 'DESC' }, take: page.limit + 1 });
   }
