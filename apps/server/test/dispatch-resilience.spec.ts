@@ -134,7 +134,10 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
       .update({ id: delivery!.id }, { status: 'dead', nextAttemptAt: null });
 
     const attempter = h.server.app.get(DeliveryAttempter);
-    const failed = await attempter.attemptOnce(delivery!.id, { trigger: 'manual', retryOnFailure: false });
+    const { attempt: failed } = await attempter.attemptOnce(delivery!.id, {
+      trigger: 'manual',
+      retryOnFailure: false,
+    });
     expect(failed).toMatchObject({
       attemptNumber: 2,
       trigger: 'manual',
@@ -148,7 +151,10 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
     });
 
     status = 200;
-    const ok = await attempter.attemptOnce(delivery!.id, { trigger: 'manual', retryOnFailure: false });
+    const { attempt: ok } = await attempter.attemptOnce(delivery!.id, {
+      trigger: 'manual',
+      retryOnFailure: false,
+    });
     expect(ok).toMatchObject({ attemptNumber: 3, responseStatus: 200, errorCode: null });
     expect((await h.deliveriesOf(target.id))[0]).toMatchObject({ status: 'succeeded', attempts: 3 });
 
@@ -165,7 +171,7 @@ describeEachDatabase('circuit breaking and manual attempts', (db) => {
     const test = newDelivery(event, target.id, 'test', new Date());
     await h.server.dataSource.getRepository(Delivery).insert(test);
 
-    const attempt = await h.server.app
+    const { attempt } = await h.server.app
       .get(DeliveryAttempter)
       .attemptOnce(test.id, { trigger: 'manual', retryOnFailure: true });
     expect(attempt).toMatchObject({ responseStatus: 410, attemptNumber: 1 });

@@ -3,7 +3,6 @@ import { DataSource, In } from 'typeorm';
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { Attempt } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DeliverySignal } from '../deliveries/delivery-signal';
 import { Endpoint } from '../endpoints/endpoint.entity';
@@ -73,9 +72,10 @@ export class DeliveryAttempter {
    * One attempt now, whatever the delivery's schedule. A test delivery (trigger `test`) never changes
    * its endpoint's streak or status and is never retried; a dead delivery stays dead if it fails.
    * Throws AttemptRefusedError when the delivery is unknown, settled (succeeded/cancelled), being
-   * attempted right now, or its endpoint is deleted or (for non-test deliveries) disabled.
+   * attempted right now, or its endpoint is deleted or (for non-test deliveries) disabled. Returns
+   * the attempt and the delivery as stored after it.
    */
-  async attemptOnce(deliveryId: string, options: AttemptOptions): Promise<Attempt> {
+  async attemptOnce(deliveryId: string, options: AttemptOptions): Promise<RecordedAttempt> {
     const existing = await this.dataSource.getRepository(Delivery).findOneBy({ id: deliveryId });
     if (!existing) throw new AttemptRefusedError('not_found', `delivery ${deliveryId} does not exist`);
     if (existing.status === 'succeeded' || existing.status === 'cancelled') {
@@ -111,7 +111,7 @@ export class DeliveryAttempter {
     const recorded = await this.attemptLeased(leased, leaseToken, options, { skipEndpointCheck: true });
     if (!recorded)
       throw new AttemptRefusedError('endpoint_unavailable', `delivery ${deliveryId} cannot be attempted`);
-    return recorded.attempt;
+    return recorded;
   }
 
   /**

@@ -30,22 +30,23 @@ export class DeliveryRetryService {
         throw ApiProblem.conflict(
           `Delivery ${id} is ${delivery.status}; only dead, pending or retrying ones can be retried.`,
         );
-      case 'dead':
+      case 'dead': {
         // One attempt now; a failure leaves it dead (no new schedule).
-        await attemptOrConflict(() =>
+        const recorded = await attemptOrConflict(() =>
           this.attempter.attemptOnce(delivery.id, { trigger: 'manual', retryOnFailure: false }),
         );
-        break;
+        return presentDelivery(recorded.delivery);
+      }
       default:
         // Pending or retrying: one attempt now; a failure keeps it on its schedule (or makes it dead).
-        await attemptOrConflict(() => this.attemptNowOrBringForward(delivery.id));
+        return presentDelivery(await attemptOrConflict(() => this.attemptNowOrBringForward(delivery.id)));
     }
-    return presentDelivery((await this.dataSource.manager.findOneBy(Delivery, { id: delivery.id }))!);
   }
 
-  private async attemptNowOrBringForward(id: string): Promise<void> {
+  /** The delivery as stored after a manual attempt, or after bringing it forward when one is under way. */
+  private async attemptNowOrBringForward(id: string): Promise<Delivery> {
     try {
-      await this.attempter.attemptOnce(id, { trigger: 'manual', retryOnFailure: true });
+      return (await this.attempter.attemptOnce(id, { trigger: 'manual', retryOnFailure: true })).delivery;
     } catch (error) {
       if (!(error instanceof AttemptRefusedError && error.reason === 'busy')) throw error;
       // Leased: an attempt is under way. Due now, should its worker die before recording it.
@@ -58,6 +59,7 @@ export class DeliveryRetryService {
         ),
       );
       this.signal.notify();
+      return this.dataSource.manager.findOneByOrFail(Delivery, { id });
     }
   }
 }

@@ -51,11 +51,10 @@ export class EndpointTestService {
       await manager.insert(Delivery, delivery);
     });
     try {
-      const attempt = await attemptOrConflict(() =>
+      const recorded = await attemptOrConflict(() =>
         this.attempter.attemptOnce(delivery.id, { trigger: 'manual', retryOnFailure: false }),
       );
-      const settled = await this.dataSource.manager.findOneByOrFail(Delivery, { id: delivery.id });
-      return { delivery: presentDelivery(settled), attempt: presentAttempt(attempt) };
+      return { delivery: presentDelivery(recorded.delivery), attempt: presentAttempt(recorded.attempt) };
     } catch (error) {
       await this.abandon(delivery);
       throw error;
