@@ -1,3 +1,4 @@
+import { EntityManager } from 'typeorm';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { Attempt } from '../src/deliveries/attempt.entity';
 import { Delivery } from '../src/deliveries/delivery.entity';
@@ -135,7 +136,8 @@ describeEachDatabase('batched attempt recording', (db) => {
 
   it('attempts finishing in different turns of the event loop, within the gather window, share one transaction', async () => {
     const { endpointId, rows } = await endpointWith(2);
-    const transactions = vi.spyOn(server.dataSource, 'transaction');
+    // Every transaction, SQLite's and MySQL's pipelined ones, runs through EntityManager#transaction.
+    const transactions = vi.spyOn(EntityManager.prototype, 'transaction');
     try {
       const first = recordAll(rows.slice(0, 1), [ok(200, new Date())]);
       // The next turn of the event loop: a write started at once would already hold the first alone.

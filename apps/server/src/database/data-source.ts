@@ -45,6 +45,9 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     charset: 'utf8mb4',
     timezone: 'Z',
     poolSize: 10,
+    // Pipelined transactions send several statements in one packet (statement-pipeline.ts). Every
+    // value still travels as a `?` parameter escaped by the driver, never spliced into the SQL.
+    multipleStatements: true,
     connectTimeout: 5_000,
   };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSqlite } from './data-source';
+import { pipelinedTransaction } from './statement-pipeline';
 
 // better-sqlite3 has ONE connection per data source: two overlapping transactions would nest into
 // each other. Queue them per data source instead (MySQL gets a pooled connection per transaction).
@@ -8,13 +9,14 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 
 /**
  * Runs `work` in a transaction: committed when it resolves, rolled back when it throws.
- * Use this, not `dataSource.transaction`, so SQLite transactions never interleave.
+ * Use this, not `dataSource.transaction`, so SQLite transactions never interleave and MySQL ones
+ * send their statements pipelined (statement-pipeline.ts).
  */
 export function runInTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
-  if (!isSqlite(dataSource)) return dataSource.transaction(work);
+  if (!isSqlite(dataSource)) return pipelinedTransaction(dataSource, undefined, work);
   const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
   const result = previous.then(() => dataSource.transaction(work));
   sqliteQueues.set(

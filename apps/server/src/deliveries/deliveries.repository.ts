@@ -15,6 +15,7 @@ import { Caller } from '../auth/caller';
 import { isId } from '../common/ids';
 import { CreatedWindow, createdWithin } from '../common/list-query.dto';
 import { ApiProblem } from '../common/problem';
+import { deferWrite } from '../database/statement-pipeline';
 import { Attempt } from './attempt.entity';
 import { Delivery, DeliveryStatus } from './delivery.entity';
 
@@ -63,7 +64,8 @@ function insertShape(manager: EntityManager, metadata: EntityMetadata) {
 }
 
 /**
- * `manager.insert(target, rows)` as one parameterised multi-row INSERT on the same connection, without
+ * `manager.insert(target, rows)` as one parameterised multi-row INSERT on the same connection (a
+ * deferred write: in a pipelined MySQL transaction it goes out with the next statement), without
  * TypeORM's query building and without its re-read of default-valued columns (every column is given
  * here, so there is nothing to re-read). Each value goes through the driver's own conversion
  * (`preparePersistentValue`: datetime(3) as a Date on MySQL, UTC text on SQLite; booleans 1/0;
@@ -96,7 +98,7 @@ export async function insertRows<T extends object>(
       );
     }
   }
-  await manager.query(shape.head + rows.map(() => shape.row).join(', '), params);
+  await deferWrite(manager, shape.head + rows.map(() => shape.row).join(', '), params);
 }
 
 const selectHeads = new WeakMap<EntityMetadata, string>();

@@ -12,6 +12,7 @@ import {
 import { newId } from '../common/ids';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { deferWrite } from '../database/statement-pipeline';
 import { Attempt, AttemptTrigger } from '../deliveries/attempt.entity';
 import { findRowsByIds, insertRows } from '../deliveries/deliveries.repository';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -331,22 +332,14 @@ export class AttemptRecorder {
 
   /**
    * One UPDATE for many deliveries (`CASE id WHEN … THEN …` per column), lease cleared where the
-   * attempt still held it. Values go through the driver's own conversion, as `manager.update` does.
+   * attempt still held it; a deferred write. Values go through the driver's own conversion, as
+   * `manager.update` does.
    */
   private async updateDeliveries(
     manager: EntityManager,
     updates: { id: string; update: Partial<Delivery>; clearLease: boolean }[],
   ): Promise<void> {
     if (updates.length === 0) return;
-    if (updates.length === 1) {
-      const [{ id, update, clearLease }] = updates as [(typeof updates)[0]];
-      await manager.update(
-        Delivery,
-        { id },
-        clearLease ? { ...update, leaseOwner: null, leaseExpiresAt: null } : update,
-      );
-      return;
-    }
     const metadata = manager.connection.getMetadata(Delivery);
     const driver = manager.connection.driver;
     const quote = (name: string) => driver.escape(name);
@@ -370,7 +363,8 @@ export class AttemptRecorder {
       }
     }
     params.push(...updates.map((u) => u.id));
-    await manager.query(
+    await deferWrite(
+      manager,
       `UPDATE ${quote(metadata.tableName)} SET ${sets.join(', ')} WHERE ${quote('id')} IN (${updates.map(() => '?').join(', ')})`,
       params,
     );

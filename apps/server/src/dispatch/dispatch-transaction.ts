@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { isSqlite } from '../database/data-source';
+import { pipelinedTransaction } from '../database/statement-pipeline';
 import { runInTransaction } from '../database/transactions';
 
 /** MySQL errors that mean "try the whole transaction again": deadlock, lock wait timeout. */
@@ -25,7 +26,7 @@ export async function inDispatchTransaction<T>(
   if (isSqlite(dataSource)) return runInTransaction(dataSource, work);
   for (let tries = 1; ; tries++) {
     try {
-      return await dataSource.transaction('READ COMMITTED', work);
+      return await pipelinedTransaction(dataSource, 'READ COMMITTED', work);
     } catch (error) {
       if (tries >= MAX_TRIES || !isRetryable(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * tries));

@@ -1,0 +1,126 @@
+import { DataSource, EntityManager, QueryResult, QueryRunner } from 'typeorm';
+
+type IsolationLevel = Parameters<EntityManager['transaction']>[0] & string;
+
+/**
+ * On MySQL a round trip costs far more than the statement it carries (docs/benchmarks.md, round 6:
+ * on this machine ≈ 150 µs of the server's CPU per query, most of it the socket write that wakes
+ * the database's connection thread). A pipelined transaction sends fewer of them:
+ *
+ * - `SET TRANSACTION ISOLATION LEVEL …` and `START TRANSACTION` are held back and go out in the same
+ *   packet as the transaction's first statement (a multi-statement query);
+ * - writes whose answer the transaction does not need (`deferWrite`) are held back too, and go out
+ *   with the next statement that needs its answer, or with `COMMIT`;
+ * - a transaction that sent nothing sends no `COMMIT` or `ROLLBACK` either.
+ *
+ * The statements run in the order they were issued, on the transaction's connection, inside the
+ * transaction: what commits is exactly what would have committed statement by statement. MySQL stops
+ * a multi-statement query at its first error, so a failed write is never followed by the `COMMIT`
+ * sent with it; the error is thrown where the batch was sent and the transaction rolls back.
+ */
+class StatementPipeline {
+  private queued: { sql: string; params: unknown[] }[] = [];
+  /** `START TRANSACTION` has reached the server. */
+  private begun = false;
+
+  constructor(
+    private readonly send: (sql: string, params: unknown[], structured: boolean) => Promise<unknown>,
+  ) {}
+
+  defer(sql: string, params: unknown[]): void {
+    this.queued.push({ sql, params });
+  }
+
+  async query(sql: string, params: unknown[] = [], structured = false): Promise<unknown> {
+    if (isTransactionControl(sql)) {
+      this.defer(sql, params);
+      return structured ? new QueryResult() : undefined;
+    }
+    const ends = sql === 'COMMIT' || sql === 'ROLLBACK';
+    if (
+      ends &&
+      !this.begun &&
+      (sql === 'ROLLBACK' || this.queued.every((s) => isTransactionControl(s.sql)))
+    ) {
+      // Nothing reached the server (or nothing but the BEGIN): nothing to commit or undo.
+      this.queued = [];
+      return structured ? new QueryResult() : undefined;
+    }
+    // Rolled back: what was never sent is simply dropped.
+    if (sql === 'ROLLBACK') this.queued = [];
+    const batch = [...this.queued, { sql, params }];
+    this.queued = [];
+    // From here until a COMMIT or ROLLBACK succeeds, the server may hold an open transaction (also
+    // when this batch fails part-way), so a later ROLLBACK must be sent.
+    if (batch.some((s) => s.sql === 'START TRANSACTION')) this.begun = true;
+    const result = await this.sendBatch(batch, structured);
+    if (ends) this.begun = false;
+    return result;
+  }
+
+  private async sendBatch(
+    batch: { sql: string; params: unknown[] }[],
+    structured: boolean,
+  ): Promise<unknown> {
+    const [{ sql, params }] = batch as [(typeof batch)[0]];
+    if (batch.length === 1) return this.send(sql, params, structured);
+    const result = (await this.send(
+      batch.map((s) => s.sql).join(';\n'),
+      batch.flatMap((s) => s.params),
+      true,
+    )) as QueryResult;
+    // One result per statement; the caller asked for the last one's.
+    const raw = (result.raw as unknown[])[batch.length - 1];
+    if (!structured) return raw;
+    const last = new QueryResult();
+    last.raw = raw;
+    if (Array.isArray(raw)) last.records = raw;
+    const affected = (raw as { affectedRows?: number } | undefined)?.affectedRows;
+    if (affected !== undefined) last.affected = affected;
+    return last;
+  }
+}
+
+function isTransactionControl(sql: string): boolean {
+  return sql === 'START TRANSACTION' || sql.startsWith('SET TRANSACTION ISOLATION LEVEL ');
+}
+
+const pipelines = new WeakMap<QueryRunner, StatementPipeline>();
+
+/**
+ * Runs `work` in a MySQL transaction on its own connection, with its statements pipelined (above).
+ * The data source must allow multi-statement queries (`multipleStatements`, set in data-source.ts).
+ */
+export async function pipelinedTransaction<T>(
+  dataSource: DataSource,
+  isolation: IsolationLevel | undefined,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  const send = runner.query.bind(runner) as (
+    sql: string,
+    params: unknown[],
+    structured: boolean,
+  ) => Promise<unknown>;
+  const pipeline = new StatementPipeline(send);
+  runner.query = pipeline.query.bind(pipeline) as QueryRunner['query'];
+  pipelines.set(runner, pipeline);
+  try {
+    return isolation === undefined
+      ? await runner.manager.transaction(work)
+      : await runner.manager.transaction(isolation, work);
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
+ * A write whose answer the transaction does not need. In a pipelined transaction it is queued and
+ * sent with the transaction's next statement (at the latest with `COMMIT`), and any error it raises
+ * is thrown there, failing the transaction. Anywhere else (SQLite, no transaction) it runs now.
+ */
+export async function deferWrite(manager: EntityManager, sql: string, params: unknown[]): Promise<void> {
+  const pipeline = manager.queryRunner && pipelines.get(manager.queryRunner);
+  if (pipeline) pipeline.defer(sql, params);
+  else await manager.query(sql, params);
+}
