@@ -158,6 +158,29 @@ describeEachDatabase('events and fan-out', (db) => {
     });
     expect(response.status).toBe(400);
     expect(errorFields(response.body).sort()).toEqual(['data', 'extra', 'tenant_id', 'type']);
+    expect(response.body.detail).toBe('Invalid extra, type, data, tenant_id.');
+    expect(response.body.errors).toEqual([
+      { field: 'extra', message: 'is not a known field' },
+      { field: 'type', message: 'must be 1–200 letters, digits, _, - and dots' },
+      { field: 'data', message: 'must be a JSON object' },
+      { field: 'tenant_id', message: 'must be 1–100 letters, digits, _, -, . or :' },
+    ]);
+    const notString = await call(server, 'POST', '/events', {
+      body: { type: 7, data: 'text', tenant_id: null },
+    });
+    expect(notString.body.errors.map((e: { field: string }) => e.field)).toEqual([
+      'type',
+      'data',
+      'tenant_id',
+    ]);
+    const deep = await call(server, 'POST', '/events', {
+      body: { type: 'deep', data: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) },
+    });
+    expect(deep.body.errors).toEqual([{ field: 'data', message: 'must not nest deeper than 32 levels' }]);
+    const prototypeKey = await call(server, 'POST', '/events', {
+      rawBody: '{"type":"x","data":{"constructor":1},"__proto__":{"polluted":true}}',
+    });
+    expect(prototypeKey.body.errors).toEqual([{ field: '__proto__', message: 'is not a known field' }]);
     const long = await call(server, 'POST', '/events', { body: { type: 'a'.repeat(201), data: {} } });
     expect(errorFields(long.body)).toEqual(['type']);
     const missing = await call(server, 'POST', '/events', { body: {} });
