@@ -12,9 +12,9 @@ import {
 import { newId } from '../common/ids';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { findRowsByIds, insertRows } from '../database/rows';
 import { deferWrite } from '../database/statement-pipeline';
 import { Attempt, AttemptTrigger } from '../deliveries/attempt.entity';
-import { findRowsByIds, insertRows } from '../deliveries/deliveries.repository';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DisabledReason, Endpoint } from '../endpoints/endpoint.entity';
 import { lockEndpoints } from '../endpoints/endpoint-locks';
@@ -255,7 +255,7 @@ export class AttemptRecorder {
     if (endpointIds.length === 0) return [];
     const allSucceeded = batch.every(({ input }) => isSuccessfulAttempt(summarizeSendResult(input.result)));
     if (allSucceeded) {
-      const endpoints = await manager.findBy(Endpoint, { id: In(endpointIds) });
+      const endpoints = await findRowsByIds(manager, Endpoint, endpointIds);
       const clean = endpoints.every((e) => e.consecutiveFailures === 0 && e.failingSince === null);
       if (clean && endpoints.length === endpointIds.length) return endpoints;
     }

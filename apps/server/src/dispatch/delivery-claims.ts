@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, In, LessThanOrEqual, Not, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, In, Not } from 'typeorm';
+import { findRowsByIds, persisted, placeholders, selectRows } from '../database/rows';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { lockEndpoints } from '../endpoints/endpoint-locks';
@@ -84,7 +85,7 @@ export class DeliveryClaims {
     if (deliveries.length === 0) return [];
     const eventIds = [...new Set(deliveries.map((delivery) => delivery.eventId))];
     const events = new Map(
-      (await this.dataSource.getRepository(WebhookEvent).findBy({ id: In(eventIds) })).map((e) => [e.id, e]),
+      (await findRowsByIds(this.dataSource.manager, WebhookEvent, eventIds)).map((e) => [e.id, e]),
     );
     return deliveries.map((delivery) => ({
       delivery,
@@ -165,16 +166,17 @@ export class DeliveryClaims {
     // 6. Lease them; the conditions repeat the claim rule, so a row claimed (or attempted and
     // rescheduled) meanwhile is not taken twice.
     const leaseExpiresAt = new Date(now.getTime() + request.leaseMs);
-    const result = await manager
-      .createQueryBuilder()
-      .update(Delivery)
-      .set({ leaseOwner: request.leaseToken, leaseExpiresAt })
-      .where({ id: In(chosen), status: In(OPEN_STATUSES), nextAttemptAt: LessThanOrEqual(now) })
-      .andWhere('(lease_expires_at IS NULL OR lease_expires_at <= :now)', { now })
-      .execute();
+    const at = instant(manager, now);
+    const leased = await manager.queryRunner!.query(
+      `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id IN (${placeholders(chosen.length)})` +
+        ` AND status IN (${placeholders(OPEN_STATUSES.length)}) AND next_attempt_at <= ?` +
+        ' AND (lease_expires_at IS NULL OR lease_expires_at <= ?)',
+      [request.leaseToken, instant(manager, leaseExpiresAt), ...chosen, ...OPEN_STATUSES, at, at],
+      true,
+    );
     // Every chosen row was leased: the window's rows are what was leased (no re-read needed).
     const claimed =
-      result.affected === chosen.length
+      leased.affected === chosen.length
         ? chosen.map((id) => ({ ...windowRows.get(id)!, leaseOwner: request.leaseToken, leaseExpiresAt }))
         : await manager.findBy(Delivery, { id: In(chosen), leaseOwner: request.leaseToken });
     const order = new Map(chosen.map((id, index) => [id, index]));
@@ -214,13 +216,16 @@ export class DeliveryClaims {
    * without waiting for its poll. One range read of `idx_deliveries_due`.
    */
   async latestNewlyDue(after: Date, now: Date): Promise<Date | null> {
-    const row = await claimable(this.dataSource.manager, now)
-      .select(['d.id', 'd.nextAttemptAt'])
-      .andWhere({ status: In(OPEN_STATUSES) })
-      .andWhere('d.nextAttemptAt > :after', { after })
-      .orderBy('d.nextAttemptAt', 'DESC')
-      .limit(1)
-      .getOne();
+    const manager = this.dataSource.manager;
+    const rule = claimable(manager, now);
+    const [row] = await selectRows(
+      manager,
+      Delivery,
+      'd',
+      `d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.next_attempt_at > ? AND ${rule.sql}`,
+      [...OPEN_STATUSES, instant(manager, after), ...rule.params],
+      'ORDER BY d.next_attempt_at DESC LIMIT 1',
+    );
     return row?.nextAttemptAt ?? null;
   }
 
@@ -245,25 +250,20 @@ export class DeliveryClaims {
     now: Date,
     own: OwnRequests | undefined,
   ): Promise<Set<string>> {
-    const rows = await manager
-      .createQueryBuilder(Delivery, 'd')
-      .innerJoin(Endpoint, 'e', 'e.id = d.endpointId')
-      .select('d.endpointId', 'endpointId')
-      .addSelect(others(own), 'n')
-      .setParameter('ownLeasePrefix', own?.leasePrefix ?? '')
-      .addSelect('e.maxConcurrency', 'maxConcurrency')
-      .addSelect('e.consecutiveFailures', 'consecutiveFailures')
-      .where({ status: In(OPEN_STATUSES) })
-      .andWhere('d.leaseExpiresAt > :now', { now })
-      .groupBy('d.endpointId')
-      .addGroupBy('e.maxConcurrency')
-      .addGroupBy('e.consecutiveFailures')
-      .getRawMany<{
-        endpointId: string;
-        n: string | number;
-        maxConcurrency: string | number;
-        consecutiveFailures: string | number;
-      }>();
+    const count = others(own);
+    const rows: {
+      endpointId: string;
+      n: string | number;
+      maxConcurrency: string | number;
+      consecutiveFailures: string | number;
+    }[] = await manager.query(
+      `SELECT d.endpoint_id AS endpointId, ${count.sql} AS n, e.max_concurrency AS maxConcurrency,` +
+        ' e.consecutive_failures AS consecutiveFailures' +
+        ' FROM deliveries d INNER JOIN endpoints e ON e.id = d.endpoint_id' +
+        ` WHERE d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.lease_expires_at > ?` +
+        ' GROUP BY d.endpoint_id, e.max_concurrency, e.consecutive_failures',
+      [...count.params, ...OPEN_STATUSES, instant(manager, now)],
+    );
     const saturated = new Set<string>();
     for (const row of rows) {
       const cap = allowedInFlight({
@@ -282,16 +282,13 @@ export class DeliveryClaims {
     endpointIds: string[],
     own: OwnRequests | undefined,
   ): Promise<Map<string, number>> {
-    const rows = await manager
-      .createQueryBuilder(Delivery, 'd')
-      .select('d.endpointId', 'endpointId')
-      .addSelect(others(own), 'n')
-      .setParameter('ownLeasePrefix', own?.leasePrefix ?? '')
-      .where({ status: In(OPEN_STATUSES) })
-      .andWhere('d.leaseExpiresAt > :now', { now })
-      .andWhere({ endpointId: In(endpointIds) })
-      .groupBy('d.endpointId')
-      .getRawMany<{ endpointId: string; n: string | number }>();
+    const count = others(own);
+    const rows: { endpointId: string; n: string | number }[] = await manager.query(
+      `SELECT d.endpoint_id AS endpointId, ${count.sql} AS n FROM deliveries d` +
+        ` WHERE d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.lease_expires_at > ?` +
+        ` AND d.endpoint_id IN (${placeholders(endpointIds.length)}) GROUP BY d.endpoint_id`,
+      [...count.params, ...OPEN_STATUSES, instant(manager, now), ...endpointIds],
+    );
     const counts = new Map(rows.map((row) => [row.endpointId, Number(row.n)]));
     for (const id of endpointIds) {
       const mine = own?.inFlight.get(id) ?? 0;
@@ -307,14 +304,16 @@ export class DeliveryClaims {
     window: number,
     saturated: Set<string>,
   ): Promise<Delivery[]> {
-    const query = claimable(manager, now)
-      .andWhere('d.status = :status', { status })
-      .orderBy('d.nextAttemptAt', 'ASC')
-      .addOrderBy('d.id', 'ASC')
-      .limit(window);
-    if (saturated.size > 0)
-      query.andWhere('d.endpointId NOT IN (:...saturated)', { saturated: [...saturated] });
-    return query.getMany();
+    const rule = claimable(manager, now);
+    const skip = saturated.size > 0 ? ` AND d.endpoint_id NOT IN (${placeholders(saturated.size)})` : '';
+    return selectRows(
+      manager,
+      Delivery,
+      'd',
+      `d.status = ? AND ${rule.sql}${skip}`,
+      [status, ...rule.params, ...saturated, window],
+      'ORDER BY d.next_attempt_at ASC, d.id ASC LIMIT ?',
+    );
   }
 
   private async settle(manager: EntityManager, ids: string[], status: 'cancelled' | 'dead', now: Date) {
@@ -329,25 +328,33 @@ export class DeliveryClaims {
 
 /**
  * The live-lease count to select: every lease, or (for a dispatcher counting its own requests from
- * memory) every lease but that dispatcher's, whose prefix is the parameter `ownLeasePrefix`
- * (compared with SUBSTR rather than LIKE, so no character of the host name is a wildcard).
+ * memory) every lease but that dispatcher's, whose prefix is the parameter (compared with SUBSTR
+ * rather than LIKE, so no character of the host name is a wildcard).
  */
-function others(own: OwnRequests | undefined): string {
-  if (!own) return 'COUNT(*)';
-  return `SUM(CASE WHEN SUBSTR(d.leaseOwner, 1, ${Math.trunc(own.leasePrefix.length)}) = :ownLeasePrefix THEN 0 ELSE 1 END)`;
+function others(own: OwnRequests | undefined): { sql: string; params: unknown[] } {
+  if (!own) return { sql: 'COUNT(*)', params: [] };
+  return {
+    sql: `SUM(CASE WHEN SUBSTR(d.lease_owner, 1, ${Math.trunc(own.leasePrefix.length)}) = ? THEN 0 ELSE 1 END)`,
+    params: [own.leasePrefix],
+  };
+}
+
+/** A point in time as the database compares it with the deliveries' datetime columns. */
+function instant(manager: EntityManager, at: Date): unknown {
+  return persisted(manager, Delivery, 'nextAttemptAt', at);
 }
 
 /**
- * Deliveries (alias `d`) a claim may take, status aside: due by `now`, no live lease, not a test
- * delivery. The due probe reads with the same rule, so it wakes a dispatcher only for what a claim
- * could take.
+ * The rule for deliveries (alias `d`) a claim may take, status aside: due by `now`, no live lease,
+ * not a test delivery. The due probe reads with the same rule, so it wakes a dispatcher only for
+ * what a claim could take.
  */
-function claimable(manager: EntityManager, now: Date): SelectQueryBuilder<Delivery> {
-  return manager
-    .createQueryBuilder(Delivery, 'd')
-    .where('d.nextAttemptAt <= :now', { now })
-    .andWhere('(d.leaseExpiresAt IS NULL OR d.leaseExpiresAt <= :now)', { now })
-    .andWhere("d.trigger <> 'test'");
+function claimable(manager: EntityManager, now: Date): { sql: string; params: unknown[] } {
+  const at = instant(manager, now);
+  return {
+    sql: "d.next_attempt_at <= ? AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?) AND d.`trigger` <> 'test'",
+    params: [at, at],
+  };
 }
 
 function interleave<T>(a: T[], b: T[]): T[] {

@@ -1,5 +1,6 @@
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { isSqlite } from '../database/data-source';
+import { placeholders, selectRows } from '../database/rows';
 import { Endpoint } from './endpoint.entity';
 
 /**
@@ -10,10 +11,12 @@ import { Endpoint } from './endpoint.entity';
  */
 export function lockEndpoints(manager: EntityManager, ids: readonly string[]): Promise<Endpoint[]> {
   if (ids.length === 0) return Promise.resolve([]);
-  const query = manager
-    .createQueryBuilder(Endpoint, 'e')
-    .where({ id: In([...ids]) })
-    .orderBy('e.id', 'ASC');
-  if (!isSqlite(manager.connection)) query.setLock('pessimistic_write');
-  return query.getMany();
+  return selectRows(
+    manager,
+    Endpoint,
+    'e',
+    `e.id IN (${placeholders(ids.length)})`,
+    [...ids],
+    `ORDER BY e.id ASC${isSqlite(manager.connection) ? '' : ' FOR UPDATE'}`,
+  );
 }
