@@ -3,7 +3,7 @@ import { MysqlQueryRunner } from 'typeorm/driver/mysql/MysqlQueryRunner';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { dataSourceOptions } from '../src/database/data-source';
 import { isUniqueViolation } from '../src/database/errors';
-import { deferWrite } from '../src/database/statement-pipeline';
+import { deferWrite, queryAll } from '../src/database/statement-pipeline';
 import { runInTransaction } from '../src/database/transactions';
 import { inDispatchTransaction } from '../src/dispatch/dispatch-transaction';
 import { createTestDatabase } from './support/mysql';
@@ -84,6 +84,27 @@ describeEachDatabase('transactions with deferred writes', (db) => {
     expect(await rows()).toEqual([[3, 'next']]);
   });
 
+  it('queryAll answers each statement in order: rows for a read, the changed-row count for a write', async () => {
+    await dataSource.query("INSERT INTO probe (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    const [updated, read, none] = await runInTransaction(dataSource, async (manager) => {
+      await deferWrite(manager, 'INSERT INTO probe (id, v) VALUES (?, ?)', [4, 'd']);
+      return queryAll(manager, [
+        { sql: 'UPDATE probe SET v = ? WHERE id IN (?, ?)', params: ['x', 1, 4] },
+        { sql: 'SELECT id, v FROM probe WHERE v = ? ORDER BY id', params: ['x'] },
+        { sql: 'SELECT id FROM probe WHERE id > ?', params: [99] },
+      ]);
+    });
+    expect(updated!.affected).toBe(2);
+    expect(read!.rows.map((row) => [Number(row.id), row.v])).toEqual([
+      [1, 'x'],
+      [4, 'x'],
+    ]);
+    expect(none!.rows).toEqual([]);
+    await expect(queryAll(dataSource.manager, [{ sql: 'SELECT 1', params: [] }])).rejects.toThrow(
+      /inside a transaction/,
+    );
+  });
+
   if (db === 'mysql') {
     it('on MySQL, BEGIN and deferred writes share packets: a read-and-write transaction is two round trips', async () => {
       const sent = vi.spyOn(MysqlQueryRunner.prototype, 'query');
@@ -100,6 +121,18 @@ describeEachDatabase('transactions with deferred writes', (db) => {
           /^SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\s*START TRANSACTION;/,
         );
         expect(sent.mock.calls[1]![0]).toMatch(/;\s*COMMIT$/);
+        sent.mockClear();
+        sent.mockClear();
+        // queryAll: BEGIN, a deferred write and two reads in one packet, then the COMMIT.
+        await inDispatchTransaction(dataSource, async (manager) => {
+          await deferWrite(manager, 'INSERT INTO probe (id, v) VALUES (?, ?)', [4, 'd']);
+          await queryAll(manager, [
+            { sql: 'SELECT COUNT(*) AS n FROM probe', params: [] },
+            { sql: 'SELECT v FROM probe WHERE id = ?', params: [4] },
+          ]);
+        });
+        expect(sent).toHaveBeenCalledTimes(2);
+        await dataSource.query('DELETE FROM probe WHERE id = 4');
         sent.mockClear();
         // A transaction that sends nothing costs no round trip at all.
         await runInTransaction(dataSource, async () => undefined);

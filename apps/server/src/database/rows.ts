@@ -84,35 +84,44 @@ export async function insertRows<T extends object>(
 const selectHeads = new WeakMap<EntityMetadata, Map<string, string>>();
 
 /**
- * `SELECT <every column> FROM <table> <alias> WHERE <where> <tail>` as one parameterised query on the
- * manager's connection, each value hydrated by the driver (`prepareHydratedValue`: dates, booleans,
- * simple-json, transformers) exactly as an entity read does, into instances of the entity class;
- * without TypeORM's query building and result transformation, which cost more CPU than the query
- * on the hot paths (claims, attempt recording). `where` may name columns through `alias`. Date
- * parameters go through `persisted` first.
+ * `SELECT <every column> FROM <table> <alias> WHERE <where> <tail>`: the statement behind selectRows,
+ * for sending with others (`queryAll`); `hydrate` turns its rows into entities.
  */
-export async function selectRows<T extends object>(
+export function selectStatement<T extends object>(
   manager: EntityManager,
   target: EntityTarget<T>,
   alias: string,
   where: string,
   params: unknown[],
   tail = '',
-): Promise<T[]> {
+): { sql: string; params: unknown[] } {
   const metadata = manager.connection.getMetadata(target);
-  const driver = manager.connection.driver;
   let heads = selectHeads.get(metadata);
-  if (heads === undefined) selectHeads.set(metadata, (heads = new Map()));
+  if (heads === undefined) {
+    heads = new Map();
+    selectHeads.set(metadata, heads);
+  }
   let head = heads.get(alias);
   if (head === undefined) {
-    const quote = (name: string) => driver.escape(name);
+    const quote = (name: string) => manager.connection.driver.escape(name);
     head = `SELECT ${metadata.columns.map((c) => `${quote(alias)}.${quote(c.databaseName)}`).join(', ')} FROM ${quote(metadata.tableName)} ${quote(alias)}`;
     heads.set(alias, head);
   }
-  const raws: Record<string, unknown>[] = await manager.query(
-    `${head} WHERE ${where}${tail ? ` ${tail}` : ''}`,
-    params,
-  );
+  return { sql: `${head} WHERE ${where}${tail ? ` ${tail}` : ''}`, params };
+}
+
+/**
+ * Rows read with every column of `target` into instances of the entity class, each value hydrated
+ * by the driver (`prepareHydratedValue`: dates, booleans, simple-json, transformers) exactly as an
+ * entity read does.
+ */
+export function hydrate<T extends object>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  raws: readonly Record<string, unknown>[],
+): T[] {
+  const metadata = manager.connection.getMetadata(target);
+  const driver = manager.connection.driver;
   return raws.map((raw) => {
     const entity = metadata.create(undefined, { fromDeserializer: true }) as Record<string, unknown>;
     for (const column of metadata.columns) {
@@ -120,6 +129,20 @@ export async function selectRows<T extends object>(
     }
     return entity as T;
   });
+}
+
+/**
+ * Entities of `target` matching `where` (which may name columns through `alias`), as one
+ * parameterised query on the manager's connection, hydrated by the driver: without TypeORM's query
+ * building and result transformation, which cost more CPU than the query on the hot paths (claims,
+ * attempt recording). Arguments as selectStatement's; date parameters go through `persisted` first.
+ */
+export async function selectRows<T extends object>(
+  ...args: Parameters<typeof selectStatement<T>>
+): Promise<T[]> {
+  const [manager, target] = args;
+  const { sql, params } = selectStatement(...args);
+  return hydrate(manager, target, await manager.query(sql, params));
 }
 
 /** `manager.findBy(target, { id: In(ids) })` for a single-`id`-key entity, through selectRows. Order unspecified. */

@@ -18,8 +18,13 @@ type IsolationLevel = Parameters<EntityManager['transaction']>[0] & string;
  * a multi-statement query at its first error, so a failed write is never followed by the `COMMIT`
  * sent with it; the error is thrown where the batch was sent and the transaction rolls back.
  */
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 class StatementPipeline {
-  private queued: { sql: string; params: unknown[] }[] = [];
+  private queued: Statement[] = [];
   /** `START TRANSACTION` has reached the server. */
   private begun = false;
 
@@ -53,32 +58,39 @@ class StatementPipeline {
     // From here until a COMMIT or ROLLBACK succeeds, the server may hold an open transaction (also
     // when this batch fails part-way), so a later ROLLBACK must be sent.
     if (batch.some((s) => s.sql === 'START TRANSACTION')) this.begun = true;
-    const result = await this.sendBatch(batch, structured);
+    const raws = await this.sendBatch(batch);
     if (ends) this.begun = false;
-    return result;
+    // The caller asked for the last statement's answer.
+    const raw = raws[raws.length - 1];
+    return structured ? toQueryResult(raw) : raw;
   }
 
-  private async sendBatch(
-    batch: { sql: string; params: unknown[] }[],
-    structured: boolean,
-  ): Promise<unknown> {
-    const [{ sql, params }] = batch as [(typeof batch)[0]];
-    if (batch.length === 1) return this.send(sql, params, structured);
+  /** Sends what is queued and `statements` in one packet; the answers to `statements`, in order. */
+  async queryAll(statements: Statement[]): Promise<unknown[]> {
+    const batch = [...this.queued, ...statements];
+    this.queued = [];
+    if (batch.some((s) => s.sql === 'START TRANSACTION')) this.begun = true;
+    return (await this.sendBatch(batch)).slice(batch.length - statements.length);
+  }
+
+  /** One packet; one raw answer per statement. */
+  private async sendBatch(batch: Statement[]): Promise<unknown[]> {
     const result = (await this.send(
       batch.map((s) => s.sql).join(';\n'),
       batch.flatMap((s) => s.params),
       true,
     )) as QueryResult;
-    // One result per statement; the caller asked for the last one's.
-    const raw = (result.raw as unknown[])[batch.length - 1];
-    if (!structured) return raw;
-    const last = new QueryResult();
-    last.raw = raw;
-    if (Array.isArray(raw)) last.records = raw;
-    const affected = (raw as { affectedRows?: number } | undefined)?.affectedRows;
-    if (affected !== undefined) last.affected = affected;
-    return last;
+    return batch.length === 1 ? [result.raw] : (result.raw as unknown[]);
   }
+}
+
+function toQueryResult(raw: unknown): QueryResult {
+  const result = new QueryResult();
+  result.raw = raw;
+  if (Array.isArray(raw)) result.records = raw;
+  const affected = (raw as { affectedRows?: number } | undefined)?.affectedRows;
+  if (affected !== undefined) result.affected = affected;
+  return result;
 }
 
 function isTransactionControl(sql: string): boolean {
@@ -112,6 +124,35 @@ export async function pipelinedTransaction<T>(
   } finally {
     await runner.release();
   }
+}
+
+/** What a statement sent with `queryAll` answered: its rows (a read) or how many rows it changed (a write). */
+export interface StatementResult {
+  rows: Record<string, unknown>[];
+  affected: number | undefined;
+}
+
+/**
+ * Statements whose answers the transaction needs, sent together: in a pipelined transaction one
+ * packet (with whatever was queued before them), elsewhere one after another. They run in order, so
+ * a read after a locking read sees what the lock protects. Only inside a transaction.
+ */
+export async function queryAll(manager: EntityManager, statements: Statement[]): Promise<StatementResult[]> {
+  const runner = manager.queryRunner;
+  if (!runner) throw new Error('queryAll runs inside a transaction');
+  const pipeline = pipelines.get(runner);
+  if (pipeline) {
+    return (await pipeline.queryAll(statements)).map((raw) => {
+      const result = toQueryResult(raw);
+      return { rows: result.records as Record<string, unknown>[], affected: result.affected };
+    });
+  }
+  const results: StatementResult[] = [];
+  for (const { sql, params } of statements) {
+    const result = await runner.query(sql, params, true);
+    results.push({ rows: (result.records ?? []) as Record<string, unknown>[], affected: result.affected });
+  }
+  return results;
 }
 
 /**

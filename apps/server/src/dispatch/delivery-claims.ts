@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, Not } from 'typeorm';
-import { findRowsByIds, persisted, placeholders, selectRows } from '../database/rows';
+import { hydrate, persisted, placeholders, selectRows, selectStatement } from '../database/rows';
+import { deferWrite, queryAll } from '../database/statement-pipeline';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
-import { lockEndpoints } from '../endpoints/endpoint-locks';
+import { endpointLockStatement, lockEndpoints } from '../endpoints/endpoint-locks';
 import { WebhookEvent } from '../events/event.entity';
 import { inDispatchTransaction } from './dispatch-transaction';
 import { allowedInFlight } from './endpoint-health';
@@ -75,41 +76,45 @@ export class DeliveryClaims {
 
   /**
    * Claims like claimDueDeliveries, and returns with each delivery what its attempt needs: the
-   * endpoint as locked by the claim and the event (one query for the batch, after the commit).
+   * endpoint as locked by the claim and the event (read with the lease, in the same transaction).
    */
   async claimDueBatch(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     if (request.limit <= 0) return [];
-    const { deliveries, endpoints } = await inDispatchTransaction(this.dataSource, (manager) =>
+    const { deliveries, endpoints, events } = await inDispatchTransaction(this.dataSource, (manager) =>
       this.claimIn(manager, request),
     );
-    if (deliveries.length === 0) return [];
-    const eventIds = [...new Set(deliveries.map((delivery) => delivery.eventId))];
-    const events = new Map(
-      (await findRowsByIds(this.dataSource.manager, WebhookEvent, eventIds)).map((e) => [e.id, e]),
-    );
+    const eventsById = new Map(events.map((event) => [event.id, event]));
     return deliveries.map((delivery) => ({
       delivery,
       endpoint: endpoints.get(delivery.endpointId) ?? null,
-      event: events.get(delivery.eventId) ?? null,
+      event: eventsById.get(delivery.eventId) ?? null,
     }));
   }
 
+  /**
+   * One claim round, in ONE transaction of five round trips on MySQL (pipelined): the saturated
+   * endpoints (with the BEGIN); both due windows; the endpoint locks and, behind them in the same
+   * packet, the live-lease counts; the lease UPDATE with the claimed deliveries' events; the COMMIT.
+   */
   private async claimIn(
     manager: EntityManager,
     request: ClaimRequest,
-  ): Promise<{ deliveries: Delivery[]; endpoints: Map<string, Endpoint> }> {
+  ): Promise<{ deliveries: Delivery[]; endpoints: Map<string, Endpoint>; events: WebhookEvent[] }> {
     const { now, limit } = request;
-    const none = { deliveries: [], endpoints: new Map<string, Endpoint>() };
+    const none = { deliveries: [], endpoints: new Map<string, Endpoint>(), events: [] };
     // 1. Endpoints already at their cap (or out of rate tokens here) stay out of the candidate windows.
     const saturated = await this.saturatedEndpoints(manager, now, request.own);
 
     // 2. Two windows, first attempts and retries, so neither can starve the other.
     const window = Math.max(limit * 4, 100);
-    const [fresh, retries] = await Promise.all(
-      (['pending', 'retrying'] as const).map((status) =>
-        this.dueWindow(manager, status, now, window, saturated),
-      ),
-    );
+    const [fresh, retries] = (
+      await queryAll(
+        manager,
+        (['pending', 'retrying'] as const).map((status) =>
+          dueWindow(manager, status, now, window, saturated),
+        ),
+      )
+    ).map((result) => hydrate(manager, Delivery, result.rows));
     const windowRows = new Map([...fresh!, ...retries!].map((row) => [row.id, row]));
     const candidates = interleave(fresh!, retries!).filter((candidate) => {
       const wait = request.rateLimiter?.msUntilAllowed(candidate.endpointId, now.getTime()) ?? 0;
@@ -119,9 +124,14 @@ export class DeliveryClaims {
     if (candidates.length === 0) return none;
 
     // 3. Lock the endpoints, then count their live leases again: now nobody else can add to them.
+    // One packet: the count runs once the locks are granted.
     const endpointIds = [...new Set(candidates.map((candidate) => candidate.endpointId))].sort();
-    const endpoints = new Map((await lockEndpoints(manager, endpointIds)).map((e) => [e.id, e]));
-    const inFlight = await this.liveLeaseCounts(manager, now, endpointIds, request.own);
+    const [locked, leases] = await queryAll(manager, [
+      endpointLockStatement(manager, endpointIds),
+      liveLeaseCounts(manager, now, endpointIds, request.own),
+    ]);
+    const endpoints = new Map(hydrate(manager, Endpoint, locked!.rows).map((e) => [e.id, e]));
+    const inFlight = inFlightCounts(leases!.rows, endpointIds, request.own);
 
     // 4. Deliveries of a deleted or disabled endpoint are settled here instead of attempted.
     const cancelled: string[] = [];
@@ -167,20 +177,29 @@ export class DeliveryClaims {
     // rescheduled) meanwhile is not taken twice.
     const leaseExpiresAt = new Date(now.getTime() + request.leaseMs);
     const at = instant(manager, now);
-    const leased = await manager.queryRunner!.query(
-      `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id IN (${placeholders(chosen.length)})` +
-        ` AND status IN (${placeholders(OPEN_STATUSES.length)}) AND next_attempt_at <= ?` +
-        ' AND (lease_expires_at IS NULL OR lease_expires_at <= ?)',
-      [request.leaseToken, instant(manager, leaseExpiresAt), ...chosen, ...OPEN_STATUSES, at, at],
-      true,
-    );
+    const eventIds = [...new Set(chosen.map((id) => windowRows.get(id)!.eventId))];
+    const [leased, events] = await queryAll(manager, [
+      {
+        sql:
+          `UPDATE deliveries SET lease_owner = ?, lease_expires_at = ? WHERE id IN (${placeholders(chosen.length)})` +
+          ` AND status IN (${placeholders(OPEN_STATUSES.length)}) AND next_attempt_at <= ?` +
+          ' AND (lease_expires_at IS NULL OR lease_expires_at <= ?)',
+        params: [request.leaseToken, instant(manager, leaseExpiresAt), ...chosen, ...OPEN_STATUSES, at, at],
+      },
+      // Events never change: read with the lease, in the same packet.
+      selectStatement(manager, WebhookEvent, 'ev', `ev.id IN (${placeholders(eventIds.length)})`, eventIds),
+    ]);
     // Every chosen row was leased: the window's rows are what was leased (no re-read needed).
     const claimed =
-      leased.affected === chosen.length
+      leased!.affected === chosen.length
         ? chosen.map((id) => ({ ...windowRows.get(id)!, leaseOwner: request.leaseToken, leaseExpiresAt }))
         : await manager.findBy(Delivery, { id: In(chosen), leaseOwner: request.leaseToken });
     const order = new Map(chosen.map((id, index) => [id, index]));
-    return { deliveries: claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!), endpoints };
+    return {
+      deliveries: claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!),
+      endpoints,
+      events: hydrate(manager, WebhookEvent, events!.rows),
+    };
   }
 
   /**
@@ -275,55 +294,67 @@ export class DeliveryClaims {
     return saturated;
   }
 
-  /** Requests in flight per endpoint: other workers' live leases plus this dispatcher's own requests. */
-  private async liveLeaseCounts(
-    manager: EntityManager,
-    now: Date,
-    endpointIds: string[],
-    own: OwnRequests | undefined,
-  ): Promise<Map<string, number>> {
-    const count = others(own);
-    const rows: { endpointId: string; n: string | number }[] = await manager.query(
-      `SELECT d.endpoint_id AS endpointId, ${count.sql} AS n FROM deliveries d` +
-        ` WHERE d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.lease_expires_at > ?` +
-        ` AND d.endpoint_id IN (${placeholders(endpointIds.length)}) GROUP BY d.endpoint_id`,
-      [...count.params, ...OPEN_STATUSES, instant(manager, now), ...endpointIds],
-    );
-    const counts = new Map(rows.map((row) => [row.endpointId, Number(row.n)]));
-    for (const id of endpointIds) {
-      const mine = own?.inFlight.get(id) ?? 0;
-      if (mine > 0) counts.set(id, (counts.get(id) ?? 0) + mine);
-    }
-    return counts;
-  }
-
-  private dueWindow(
-    manager: EntityManager,
-    status: DeliveryStatus,
-    now: Date,
-    window: number,
-    saturated: Set<string>,
-  ): Promise<Delivery[]> {
-    const rule = claimable(manager, now);
-    const skip = saturated.size > 0 ? ` AND d.endpoint_id NOT IN (${placeholders(saturated.size)})` : '';
-    return selectRows(
-      manager,
-      Delivery,
-      'd',
-      `d.status = ? AND ${rule.sql}${skip}`,
-      [status, ...rule.params, ...saturated, window],
-      'ORDER BY d.next_attempt_at ASC, d.id ASC LIMIT ?',
-    );
-  }
-
+  /** Settles deliveries without an attempt (a deferred write: it goes out with the lease UPDATE). */
   private async settle(manager: EntityManager, ids: string[], status: 'cancelled' | 'dead', now: Date) {
     if (ids.length === 0) return;
-    await manager.update(
-      Delivery,
-      { id: In(ids), status: In(OPEN_STATUSES) },
-      { status, nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now },
+    await deferWrite(
+      manager,
+      'UPDATE deliveries SET status = ?, next_attempt_at = NULL, lease_owner = NULL, lease_expires_at = NULL,' +
+        ` updated_at = ? WHERE id IN (${placeholders(ids.length)}) AND status IN (${placeholders(OPEN_STATUSES.length)})`,
+      [status, instant(manager, now), ...ids, ...OPEN_STATUSES],
     );
   }
+}
+
+/** Requests in flight per endpoint, the statement: other workers' live leases (see inFlightCounts). */
+function liveLeaseCounts(
+  manager: EntityManager,
+  now: Date,
+  endpointIds: string[],
+  own: OwnRequests | undefined,
+): { sql: string; params: unknown[] } {
+  const count = others(own);
+  return {
+    sql:
+      `SELECT d.endpoint_id AS endpointId, ${count.sql} AS n FROM deliveries d` +
+      ` WHERE d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.lease_expires_at > ?` +
+      ` AND d.endpoint_id IN (${placeholders(endpointIds.length)}) GROUP BY d.endpoint_id`,
+    params: [...count.params, ...OPEN_STATUSES, instant(manager, now), ...endpointIds],
+  };
+}
+
+/** Requests in flight per endpoint: other workers' live leases (rows of liveLeaseCounts) plus this dispatcher's own requests. */
+function inFlightCounts(
+  rows: Record<string, unknown>[],
+  endpointIds: string[],
+  own: OwnRequests | undefined,
+): Map<string, number> {
+  const counts = new Map(rows.map((row) => [String(row.endpointId), Number(row.n)]));
+  for (const id of endpointIds) {
+    const mine = own?.inFlight.get(id) ?? 0;
+    if (mine > 0) counts.set(id, (counts.get(id) ?? 0) + mine);
+  }
+  return counts;
+}
+
+/** The due window of one status, the statement: oldest due first, saturated endpoints left out. */
+function dueWindow(
+  manager: EntityManager,
+  status: DeliveryStatus,
+  now: Date,
+  window: number,
+  saturated: Set<string>,
+): { sql: string; params: unknown[] } {
+  const rule = claimable(manager, now);
+  const skip = saturated.size > 0 ? ` AND d.endpoint_id NOT IN (${placeholders(saturated.size)})` : '';
+  return selectStatement(
+    manager,
+    Delivery,
+    'd',
+    `d.status = ? AND ${rule.sql}${skip}`,
+    [status, ...rule.params, ...saturated, window],
+    'ORDER BY d.next_attempt_at ASC, d.id ASC LIMIT ?',
+  );
 }
 
 /**

@@ -1,17 +1,16 @@
 import { EntityManager } from 'typeorm';
 import { isSqlite } from '../database/data-source';
-import { placeholders, selectRows } from '../database/rows';
+import { hydrate, placeholders, selectStatement } from '../database/rows';
 import { Endpoint } from './endpoint.entity';
 
 /**
- * Loads endpoints and, on MySQL, locks their rows in id order (so two lockers never deadlock). Claims
- * and attempt results of one endpoint are serialized through this lock: that is what keeps
- * `max_concurrency` exact across worker processes, and secret rotations of one endpoint never
- * overwrite each other.
+ * The statement that loads endpoints and, on MySQL, locks their rows in id order (so two lockers
+ * never deadlock); `hydrate` its rows into Endpoints. Claims and attempt results of one endpoint are
+ * serialized through this lock: that is what keeps `max_concurrency` exact across worker processes,
+ * and secret rotations of one endpoint never overwrite each other.
  */
-export function lockEndpoints(manager: EntityManager, ids: readonly string[]): Promise<Endpoint[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return selectRows(
+export function endpointLockStatement(manager: EntityManager, ids: readonly string[]) {
+  return selectStatement(
     manager,
     Endpoint,
     'e',
@@ -19,4 +18,11 @@ export function lockEndpoints(manager: EntityManager, ids: readonly string[]): P
     [...ids],
     `ORDER BY e.id ASC${isSqlite(manager.connection) ? '' : ' FOR UPDATE'}`,
   );
+}
+
+/** Loads and locks endpoints (endpointLockStatement). */
+export async function lockEndpoints(manager: EntityManager, ids: readonly string[]): Promise<Endpoint[]> {
+  if (ids.length === 0) return [];
+  const { sql, params } = endpointLockStatement(manager, ids);
+  return hydrate(manager, Endpoint, await manager.query(sql, params));
 }
