@@ -2,10 +2,16 @@ import { DataSource, EntityManager, QueryResult, QueryRunner } from 'typeorm';
 
 type IsolationLevel = Parameters<EntityManager['transaction']>[0] & string;
 
+interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 /**
- * On MySQL a round trip costs far more than the statement it carries (docs/benchmarks.md, round 6:
- * on this machine ≈ 150 µs of the server's CPU per query, most of it the socket write that wakes
- * the database's connection thread). A pipelined transaction sends fewer of them:
+ * On MySQL every statement is a round trip, and in a short transaction the round trips, not the
+ * statements, are most of its time (a `SELECT 1` round trip ≈ 0.2 ms here; the statements of a claim
+ * round were ≈ 0.5 ms apart even on an idle server; docs/benchmarks.md, round 6). A pipelined
+ * transaction makes fewer of them:
  *
  * - `SET TRANSACTION ISOLATION LEVEL …` and `START TRANSACTION` are held back and go out in the same
  *   packet as the transaction's first statement (a multi-statement query);
@@ -18,11 +24,6 @@ type IsolationLevel = Parameters<EntityManager['transaction']>[0] & string;
  * a multi-statement query at its first error, so a failed write is never followed by the `COMMIT`
  * sent with it; the error is thrown where the batch was sent and the transaction rolls back.
  */
-interface Statement {
-  sql: string;
-  params: unknown[];
-}
-
 class StatementPipeline {
   private queued: Statement[] = [];
   /** `START TRANSACTION` has reached the server. */
