@@ -7,7 +7,7 @@
 //   4. two-hop ceiling (run before 3): the same 32 producers POST each event to a bare relay process
 //      (scripts/bench-relay.mjs: 202 at once, queued in memory, signed and POSTed on by 64 senders): two HTTP
 //      hops per event and nothing durable, a bound for any design that takes each event in over HTTP, as 3 does.
-// Then publish→receipt latency at a steady rate, and the server's peak RSS. Last line: a JSON object.
+// Then publish→receipt latency at a steady rate, the server's CPU per delivery and its peak RSS. Last line: a JSON object.
 //
 // Options (env): BENCH_EVENTS (default 3000), BENCH_RATE (200), BENCH_RATE_SECONDS (10),
 // MYSQL_URL (mysql://root@127.0.0.1:3306), REDIS_URL (redis://127.0.0.1:6379),
@@ -268,6 +268,12 @@ async function startAcme(database) {
   return { child, url };
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux `/proc/<pid>/stat`, clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function peakRssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -301,6 +307,7 @@ async function acme(receiver) {
 
     // Throughput: 32 producers publish EVENTS events; the clock stops when the last one is received.
     receiver.reset();
+    const cpuBefore = cpuMs(server.child.pid);
     const started = performance.now();
     await pool(EVENTS, CONCURRENCY, (i) => call('POST', '/events', { type: 'invoice.paid', data: { n: i } }));
     const publishSeconds = (performance.now() - started) / 1000;
@@ -309,6 +316,8 @@ async function acme(receiver) {
     );
     await receiver.waitFor(EVENTS, 300_000);
     const throughput = EVENTS / ((performance.now() - started) / 1000);
+    // Less noisy than deliveries/s on a shared machine: what each delivery cost the server.
+    const serverCpuPerDelivery = (cpuMs(server.child.pid) - cpuBefore) / EVENTS;
     const duplicates = receiver.received - receiver.firstSeen.size;
 
     // Latency: a steady RATE events/s; publish→receipt is from sending the POST to the receiver's first sight.
@@ -345,6 +354,7 @@ async function acme(receiver) {
       latencyP50: percentile(latencies, 50),
       latencyP99: percentile(latencies, 99),
       peakRssMb: peakRssMb(server.child.pid),
+      serverCpuPerDelivery,
       attemptsLogged: Number(attemptsLogged[0][0].n),
     };
   } finally {
@@ -375,6 +385,7 @@ try {
   log(
     `  publish→receipt at ${RATE}/s: p50 ${ours.latencyP50.toFixed(1)} ms, p99 ${ours.latencyP99.toFixed(1)} ms`,
   );
+  log(`  server CPU per delivery (throughput run): ${ours.serverCpuPerDelivery.toFixed(2)} ms`);
   log(
     `  server peak RSS: ${ours.peakRssMb} MiB; attempts logged in MySQL: ${ours.attemptsLogged}; duplicates: ${ours.duplicates}`,
   );
@@ -393,6 +404,7 @@ try {
       latency_p50_ms: Number(ours.latencyP50.toFixed(1)),
       latency_p99_ms: Number(ours.latencyP99.toFixed(1)),
       server_peak_rss_mb: ours.peakRssMb,
+      server_cpu_ms_per_delivery: Number(ours.serverCpuPerDelivery.toFixed(3)),
       attempts_logged: ours.attemptsLogged,
       duplicates: ours.duplicates,
     }),
