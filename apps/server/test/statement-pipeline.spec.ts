@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { MysqlQueryRunner } from 'typeorm/driver/mysql/MysqlQueryRunner';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { dataSourceOptions } from '../src/database/data-source';
@@ -106,6 +106,18 @@ describeEachDatabase('transactions with deferred writes', (db) => {
   });
 
   if (db === 'mysql') {
+    it('on MySQL, a write through a manager kept past its transaction fails (released runner) instead of being queued for nothing', async () => {
+      let kept: EntityManager | undefined;
+      await runInTransaction(dataSource, async (manager) => {
+        kept = manager;
+        await manager.query('SELECT 1');
+      });
+      await expect(
+        deferWrite(kept!, 'INSERT INTO probe (id, v) VALUES (?, ?)', [5, 'late']),
+      ).rejects.toThrow();
+      expect(await rows()).toEqual([]);
+    });
+
     it('on MySQL, BEGIN and deferred writes share packets: a read-and-write transaction is two round trips', async () => {
       const sent = vi.spyOn(MysqlQueryRunner.prototype, 'query');
       try {

@@ -22,7 +22,9 @@ interface Statement {
  * The statements run in the order they were issued, on the transaction's connection, inside the
  * transaction: what commits is exactly what would have committed statement by statement. MySQL stops
  * a multi-statement query at its first error, so a failed write is never followed by the `COMMIT`
- * sent with it; the error is thrown where the batch was sent and the transaction rolls back.
+ * sent with it; the error is thrown where the batch was sent and the transaction rolls back. Its
+ * `QueryFailedError.query`/`.parameters` then hold the whole packet (other statements' values too):
+ * like TypeORM's query log, they are not for logging.
  */
 class StatementPipeline {
   private queued: Statement[] = [];
@@ -123,6 +125,8 @@ export async function pipelinedTransaction<T>(
       ? await runner.manager.transaction(work)
       : await runner.manager.transaction(isolation, work);
   } finally {
+    // A manager kept past its transaction then fails as before (released runner), never queues.
+    pipelines.delete(runner);
     await runner.release();
   }
 }
