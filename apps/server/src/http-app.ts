@@ -1,10 +1,11 @@
-import { STATUS_CODES } from 'node:http';
+import { IncomingMessage, ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { LoggerService, LogLevel } from '@nestjs/common';
+import { BadRequestException, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { NextFunction, Request, Response } from 'express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
+import { JSON_TYPE, readJsonBody } from './common/json-body';
 import { ApiProblem, problemBody } from './common/problem';
 import { ProblemFilter } from './common/problem.filter';
 import { securityHeaders } from './common/security-headers';
@@ -13,14 +14,17 @@ import { AppConfig } from './config/config';
 import { mountApiReference } from './openapi/openapi';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
 /** A write with a body must say it is JSON (an empty body is fine: optional bodies). */
-function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
+function requireJsonBody(
+  request: IncomingMessage,
+  _response: ServerResponse,
+  next: (error?: unknown) => void,
+): void {
   const hasBody =
     request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
   if (
-    WRITE_METHODS.has(request.method) &&
+    WRITE_METHODS.has(request.method ?? '') &&
     hasBody &&
     !JSON_TYPE.test(request.headers['content-type'] ?? '')
   ) {
@@ -61,8 +65,24 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
 export async function createHttpApp(
   config: AppConfig,
   options: { logger?: LoggerService | LogLevel[] | false } = {},
-): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    // Routing as express's: case-insensitive, a trailing slash ignored, no limit on a parameter's length.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
+    // Node's own server timeouts, which Fastify would change (keep-alive 5 s as documented).
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
+    clientErrorHandler: answerClientError,
+    // A path Fastify's router cannot decode (`/webhook-endpoints/%ZZ`) is answered before any hook
+    // or middleware runs: it gets the security headers and a problem+json 400 here.
+    frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      securityHeaders(request.raw, reply.raw, () =>
+        problems.send(new BadRequestException('The request path is not valid percent-encoding.'), reply),
+      );
+    },
+  });
+  const problems = new ProblemFilter(adapter);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,
     abortOnError: false,
     logger: options.logger ?? ['warn', 'error'],
@@ -72,15 +92,19 @@ export async function createHttpApp(
     autoFlushLogs: false,
   });
   app.flushLogs();
-  app.disable('x-powered-by');
-  app.getHttpServer().on('clientError', answerClientError);
   app.use(securityHeaders);
   app.use(requireJsonBody);
-  app.useBodyParser('json', {
-    limit: config.maxPayloadBytes,
-    type: ['application/json', 'application/*+json'],
+  // One parser for every content type: JSON is read like express's json() body parser would
+  // (json-body.ts); anything else is left unread, as express left it.
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    readJsonBody(request.raw, config.maxPayloadBytes).then(
+      (body) => done(null, body),
+      (error: Error) => done(error, undefined),
+    );
   });
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(problems);
   app.useGlobalPipes(new RequestValidationPipe());
   if (config.role !== 'worker') mountApiReference(app);
   return app;

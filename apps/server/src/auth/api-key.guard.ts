@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { Clock } from '../common/clock';
 import { ApiProblem } from '../common/problem';
 import type { AppConfig } from '../config/config';
@@ -23,6 +23,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly keys: ApiKeysRepository,
     private readonly clock: Clock,
     private readonly rateLimiter: ApiRateLimiter,
+    private readonly adapterHost: HttpAdapterHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -37,9 +38,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     const waitSeconds = this.rateLimiter.take(caller.keyId ?? 'admin', this.clock.now().getTime());
     if (waitSeconds > 0) {
-      http
-        .getResponse<{ setHeader(name: string, value: string): void }>()
-        .setHeader('Retry-After', String(waitSeconds));
+      this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'Retry-After', String(waitSeconds));
       throw new ApiProblem(429, `Too many requests with this API key; retry in ${waitSeconds} s.`);
     }
     if (!caller.isAdmin && this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) {

@@ -1,10 +1,11 @@
+import type { HttpServer } from '@nestjs/common';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { Response } from 'express';
 import { ulid } from 'ulid';
 import { ApiProblem, ProblemBody, problemBody } from './problem';
 
 /**
- * An error thrown by express's body parser (http-errors): it carries a 4xx status and usually a
+ * An error thrown while reading a request body (see json-body.ts, shaped like express's body-parser
+ * errors, http-errors): it carries a 4xx status and usually a
  * `type`; a body that fails to decompress (`Content-Encoding: gzip` over plain bytes) comes without
  * one, marked only `expose`.
  */
@@ -34,15 +35,19 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly adapter: HttpServer) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    this.send(exception, host.switchToHttp().getResponse());
+  }
+
+  /** Answers `response` with the problem for `exception` (also for errors raised outside Nest's routing). */
+  send(exception: unknown, response: unknown): void {
     const body = this.toProblem(exception);
-    if (response.headersSent) return;
-    response
-      .status(body.status)
-      .setHeader('Cache-Control', 'no-store')
-      .type('application/problem+json')
-      .send(JSON.stringify(body));
+    if (this.adapter.isHeadersSent(response)) return;
+    this.adapter.setHeader(response, 'Cache-Control', 'no-store');
+    this.adapter.setHeader(response, 'Content-Type', 'application/problem+json; charset=utf-8');
+    this.adapter.reply(response, JSON.stringify(body), body.status);
   }
 
   private toProblem(exception: unknown): ProblemBody {

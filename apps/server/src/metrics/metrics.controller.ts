@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { DeliveryMetrics } from './delivery-metrics';
 
@@ -9,11 +9,16 @@ import { DeliveryMetrics } from './delivery-metrics';
 @Public()
 @Controller()
 export class MetricsController {
-  constructor(private readonly metrics: DeliveryMetrics) {}
+  constructor(
+    private readonly metrics: DeliveryMetrics,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   @Get('metrics')
-  async scrape(@Res() response: Response): Promise<void> {
+  async scrape(@Res() response: unknown): Promise<void> {
     const body = await this.metrics.render();
-    response.status(200).type(this.metrics.contentType).send(body);
+    const adapter = this.adapterHost.httpAdapter;
+    adapter.setHeader(response, 'Content-Type', this.metrics.contentType);
+    adapter.reply(response, body, 200);
   }
 }
