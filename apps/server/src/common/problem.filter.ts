@@ -26,6 +26,24 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   );
 }
 
+/** A client error Fastify raises itself (say, FST_ERR_CTP_INVALID_MEDIA_TYPE for a malformed Content-Type). */
+interface FrameworkClientError {
+  code: string;
+  statusCode: number;
+  message: string;
+}
+
+function isFrameworkClientError(error: unknown): error is FrameworkClientError {
+  const candidate = error as Partial<FrameworkClientError> | null;
+  return (
+    typeof candidate?.code === 'string' &&
+    candidate.code.startsWith('FST_') &&
+    typeof candidate.statusCode === 'number' &&
+    candidate.statusCode >= 400 &&
+    candidate.statusCode < 500
+  );
+}
+
 /**
  * The one place errors become responses: `application/problem+json`. Known HTTP errors keep their
  * status and message; anything else is a 500 carrying only an error id, which is also logged with
@@ -53,6 +71,7 @@ export class ProblemFilter implements ExceptionFilter {
   private toProblem(exception: unknown): ProblemBody {
     if (exception instanceof ApiProblem) return exception.body;
     if (isBodyParserError(exception)) return this.bodyParserProblem(exception);
+    if (isFrameworkClientError(exception)) return problemBody(exception.statusCode, exception.message);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) return problemBody(status, this.clientDetail(exception, status));
