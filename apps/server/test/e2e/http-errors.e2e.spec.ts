@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { call, type JsonResponse } from '../support/http';
 import { describeEachDatabase, startServer, type TestServer } from '../support/server';
@@ -60,6 +61,42 @@ describeEachDatabase('HTTP errors as problem+json', (db) => {
       body: { type: 'fits', data: { blob: 'x'.repeat(1500) } },
     });
     expect(fits.status).toBe(202);
+  });
+
+  it('gzip, deflate and br bodies are inflated; the size limit counts inflated bytes; other encodings and charsets → 415', async () => {
+    const post = (body: Buffer, headers: Record<string, string>) =>
+      fetch(`${server.url}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const json = (type: string, data: object = { n: 1 }) => Buffer.from(JSON.stringify({ type, data }));
+    for (const [encoding, compress] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const response = await post(compress(json(`inflated.${encoding}`, { encoding })), {
+        'content-encoding': encoding,
+      });
+      expect(response.status, encoding).toBe(202);
+      const event = (await response.json()) as { id: string };
+      expect((await call(server, 'GET', `/events/${event.id}`)).body.data).toEqual({ encoding });
+    }
+    // 6 KiB of JSON compresses to a few dozen bytes: still over the 2 KiB limit once inflated.
+    const bomb = await post(gzipSync(json('inflated.bomb', { blob: 'x'.repeat(6000) })), {
+      'content-encoding': 'gzip',
+    });
+    expect(bomb.status).toBe(413);
+    expect(bomb.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const [row] = await server.dataSource.query(
+      `SELECT COUNT(*) AS n FROM events WHERE type = 'inflated.bomb'`,
+    );
+    expect(Number(row.n)).toBe(0);
+    expect((await post(json('zstd.body'), { 'content-encoding': 'x-unknown' })).status).toBe(415);
+    expect(
+      (await post(json('latin.body'), { 'content-type': 'application/json; charset=latin1' })).status,
+    ).toBe(415);
   });
 
   it('unknown route → 404; a body on an unknown field → 400', async () => {
