@@ -8,7 +8,7 @@ import { AppModule } from './app.module';
 import { JSON_TYPE, readJsonBody } from './common/json-body';
 import { ApiProblem, problemBody } from './common/problem';
 import { ProblemFilter } from './common/problem.filter';
-import { securityHeaders } from './common/security-headers';
+import { SECURITY_HEADERS, securityHeaders } from './common/security-headers';
 import { RequestValidationPipe } from './common/validation';
 import { AppConfig } from './config/config';
 import { mountApiReference } from './openapi/openapi';
@@ -52,7 +52,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   const body = JSON.stringify(problemBody(status, 'The request could not be read as HTTP/1.1.'));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-      'Content-Type: application/problem+json\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n' +
+      'Content-Type: application/problem+json\r\nCache-Control: no-store\r\n' +
+      SECURITY_HEADERS.map(([name, value]) => `${name}: ${value}\r\n`).join('') +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
@@ -72,6 +73,9 @@ export async function createHttpApp(
     // Node's own server timeouts, which Fastify would change (keep-alive 5 s as documented).
     keepAliveTimeout: 5_000,
     requestTimeout: 300_000,
+    // While shutting down, a request already on an open connection is served (the connection then
+    // closes) instead of getting Fastify's bare 503, which no hook, header or problem+json reaches.
+    return503OnClosing: false,
     clientErrorHandler: answerClientError,
     // A path Fastify's router cannot decode (`/webhook-endpoints/%ZZ`) is answered before any hook
     // or middleware runs: it gets the security headers and a problem+json 400 here.

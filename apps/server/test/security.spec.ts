@@ -398,6 +398,10 @@ describe('HTTP hygiene: security headers and logs', () => {
     const huge = await fetch(`${server.url}/events`, { headers: { 'x-padding': 'p'.repeat(20_000) } });
     expect(huge.status).toBe(431);
     expect(huge.headers.get('content-type')).toBe('application/problem+json');
+    expect(huge.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(huge.headers.get('x-frame-options')).toBe('DENY');
+    expect(huge.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(huge.headers.get('cross-origin-resource-policy')).toBe('same-origin');
     expect(await huge.json()).toMatchObject({ status: 431, errors: [] });
 
     const { port } = new URL(server.url);

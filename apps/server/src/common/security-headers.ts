@@ -5,10 +5,15 @@ import { Header } from '@nestjs/common';
 export const SecretResponse = () => Header('Cache-Control', 'no-store');
 
 /** Small, fixed security headers for every API response (an API, so no HTML-oriented policy beyond these). */
+export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+];
+
+/** Sets SECURITY_HEADERS on a response (middleware). */
 export function securityHeaders(_request: IncomingMessage, response: ServerResponse, next: () => void): void {
-  response.setHeader('X-Content-Type-Options', 'nosniff');
-  response.setHeader('X-Frame-Options', 'DENY');
-  response.setHeader('Referrer-Policy', 'no-referrer');
-  response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  for (const [name, value] of SECURITY_HEADERS) response.setHeader(name, value);
   next();
 }

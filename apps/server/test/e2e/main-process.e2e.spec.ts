@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +64,48 @@ describe('node dist/main.js', () => {
     } finally {
       again.child.kill('SIGTERM');
       await again.exited;
+    }
+  });
+
+  it('SIGTERM: a request already under way on a keep-alive connection is answered, and so is the next one on it', async () => {
+    const key = 'shutdown-test-key-0123456789';
+    const server = spawnServer('server', {
+      DATABASE_URL: `sqlite:${join(dir, 'shutdown.sqlite')}`,
+      WEBHOOKS_API_KEY: key,
+      WEBHOOKS_ROLE: 'api',
+    });
+    const port = Number(new URL(await server.url).port);
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString();
+    });
+    socket.on('error', () => undefined);
+    try {
+      await once(socket, 'connect');
+      const body = JSON.stringify({ url: 'https://example.com/hook', events: ['a.b'] });
+      socket.write(
+        `POST /webhook-endpoints HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      server.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      socket.write(body.slice(10));
+      await waitFor(() => /\r\n\r\n\{/.test(received), 5_000);
+      expect(received).toMatch(/^HTTP\/1\.1 201 /);
+      // The next request on the same connection, before it is closed: served (the connection then
+      // closes), not a bare 503 without problem+json or the security headers.
+      const first = received.length;
+      socket.write(`GET /webhook-endpoints HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`);
+      await waitFor(() => received.length > first && /\r\n\r\n/.test(received.slice(first)), 5_000);
+      const next = received.slice(first);
+      expect(next, next).toMatch(/^HTTP\/1\.1 200 /);
+      expect(next.toLowerCase()).toContain('x-frame-options: deny');
+    } finally {
+      socket.destroy();
+      server.child.kill('SIGTERM');
+      await server.exited;
     }
   });
 
