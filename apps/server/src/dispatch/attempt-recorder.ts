@@ -12,7 +12,7 @@ import {
 import { newId } from '../common/ids';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { findRowsByIds, insertRows } from '../database/rows';
+import { findRowsByIds, insertRows, placeholders } from '../database/rows';
 import { deferWrite } from '../database/statement-pipeline';
 import { Attempt, AttemptTrigger } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
@@ -357,7 +357,7 @@ export class AttemptRecorder {
     if (clearing.length > 0) {
       for (const name of ['lease_owner', 'lease_expires_at']) {
         sets.push(
-          `${quote(name)} = CASE WHEN ${quote('id')} IN (${clearing.map(() => '?').join(', ')}) THEN NULL ELSE ${quote(name)} END`,
+          `${quote(name)} = CASE WHEN ${quote('id')} IN (${placeholders(clearing.length)}) THEN NULL ELSE ${quote(name)} END`,
         );
         params.push(...clearing);
       }
@@ -365,7 +365,7 @@ export class AttemptRecorder {
     params.push(...updates.map((u) => u.id));
     await deferWrite(
       manager,
-      `UPDATE ${quote(metadata.tableName)} SET ${sets.join(', ')} WHERE ${quote('id')} IN (${updates.map(() => '?').join(', ')})`,
+      `UPDATE ${quote(metadata.tableName)} SET ${sets.join(', ')} WHERE ${quote('id')} IN (${placeholders(updates.length)})`,
       params,
     );
   }

@@ -5,6 +5,7 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { Caller } from '../auth/caller';
 import { isId } from '../common/ids';
 import { ApiProblem } from '../common/problem';
+import { placeholders } from '../database/rows';
 import { Endpoint } from './endpoint.entity';
 import { lockEndpoints } from './endpoint-locks';
 import { matchesEventType } from './event-patterns';
@@ -64,7 +65,7 @@ export class EndpointsRepository {
     const q = (c: ColumnMetadata) => driver.escape(c.databaseName);
     const rows: Record<string, unknown>[] = await manager.query(
       `SELECT ${q(id)} AS id, ${q(tenantId)} AS tenant_id, ${q(events)} AS events FROM ${driver.escape(metadata.tableName)}` +
-        ` WHERE ${q(tenantId)} IN (${tenantIds.map(() => '?').join(', ')}) AND ${q(status)} = ? AND ${q(deletedAt)} IS NULL` +
+        ` WHERE ${q(tenantId)} IN (${placeholders(tenantIds.length)}) AND ${q(status)} = ? AND ${q(deletedAt)} IS NULL` +
         ` ORDER BY ${q(id)} ASC`,
       [...tenantIds, 'enabled'],
     );
