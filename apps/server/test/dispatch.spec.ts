@@ -363,6 +363,29 @@ describeEachDatabase('delivery engine', (db) => {
     }
   });
 
+  // A claim reads the oldest due deliveries in a window of at most 128 rows. A rate-limited
+  // endpoint's backlog larger than that, all due before the other endpoint's event, must not fill
+  // the window while the endpoint waits for its rate: the other endpoint's delivery goes out at once.
+  it("a rate-limited endpoint's backlog does not hold back another endpoint", async () => {
+    const slow = await endpoint({ rate_limit_per_second: 1 });
+    const other = await endpoint();
+    try {
+      for (let i = 0; i < 5; i++) {
+        await Promise.all(Array.from({ length: 30 }, () => publish(slow.tenant)));
+      }
+      await publish(other.tenant);
+      await receiver.waitFor(
+        () => receiver.received(other.path).length === 1,
+        3_000,
+        "the other endpoint's delivery",
+      );
+      // 150 due deliveries, and the slow endpoint's rate held while the other one was served.
+      expect(receiver.received(slow.path).length).toBeLessThanOrEqual(1 + Math.ceil(3_000 / 1_000));
+    } finally {
+      expect((await call(server, 'DELETE', `/webhook-endpoints/${slow.id}`)).status).toBe(204);
+    }
+  });
+
   it('serves Prometheus metrics without authentication', async () => {
     const response = await fetch(`${server.url}/metrics`);
     expect(response.status).toBe(200);
