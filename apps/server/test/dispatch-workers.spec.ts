@@ -130,6 +130,34 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
     }
   });
 
+  it('keeps rate_limit_per_second across workers: at most N requests in any second, not N per worker', async () => {
+    const rate = 3;
+    const created = await call(server, 'POST', '/webhook-endpoints', {
+      body: { url: `${receiver.url}/rated`, events: ['*'], rate_limit_per_second: rate, tenant_id: 'rated' },
+    });
+    expect(created.status).toBe(201);
+    const before = new Map(attemptsBy);
+    const total = 12;
+    for (let i = 0; i < total; i++) {
+      const published = await call(server, 'POST', '/events', {
+        body: { type: 'x.y', data: { i }, tenant_id: 'rated' },
+      });
+      expect(published.status).toBe(202);
+    }
+    await receiver.waitFor(
+      () => receiver.received('/rated').length === total,
+      20_000,
+      'every rated delivery',
+    );
+    const times = receiver.received('/rated').map((request) => request.at);
+    for (const start of times) {
+      expect(times.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(rate);
+    }
+    // Both workers sent some: each had the whole rate to itself if the windows were per process.
+    const sentBy = [...attemptsBy].map(([name, n]) => n - (before.get(name) ?? 0));
+    expect(sentBy.filter((n) => n > 0)).toHaveLength(2);
+  });
+
   it("a worker delivers the api's publish at once, without waiting for its poll", async () => {
     // With both workers' polls stopped, nothing in flight and no retry pending, only the due probe
     // can tell a worker that the api process (which has no dispatcher) made a delivery due.

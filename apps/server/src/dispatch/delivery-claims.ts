@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, Not } from 'typeorm';
-import { hydrate, persisted, placeholders, selectRows, selectStatement } from '../database/rows';
+import { hydrate, insertRows, persisted, placeholders, selectRows, selectStatement } from '../database/rows';
 import { deferWrite, queryAll } from '../database/statement-pipeline';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
 import { endpointLockStatement, lockEndpoints } from '../endpoints/endpoint-locks';
+import { EndpointRateStart } from '../endpoints/endpoint-rate-start.entity';
 import { WebhookEvent } from '../events/event.entity';
 import { inDispatchTransaction } from './dispatch-transaction';
 import { allowedInFlight } from './endpoint-health';
-import { EndpointRateLimiter } from './rate-limiter';
+import { RATE_WINDOW_MS, RecordedStarts, rateWindow, SlidingWindowLimit } from './rate-limiter';
 
 /** Deliveries still owed an attempt. */
 export const OPEN_STATUSES: DeliveryStatus[] = ['pending', 'retrying'];
@@ -23,9 +24,7 @@ export interface ClaimRequest {
   limit: number;
   now: Date;
   leaseMs: number;
-  /** This process's per-endpoint rate limits; a start is counted for what is claimed. */
-  rateLimiter?: EndpointRateLimiter;
-  /** Told how long until a rate-limited endpoint that had due deliveries may start again. */
+  /** Told how long until an endpoint whose `rate_limit_per_second` is used up may start again. */
   onRateLimited?: (waitMs: number) => void;
   /**
    * The claiming dispatcher's own requests, counted from memory instead of from its leases: its
@@ -94,16 +93,19 @@ export class DeliveryClaims {
   /**
    * One claim round, in ONE transaction of five round trips on MySQL (pipelined): the saturated
    * endpoints (with the BEGIN); both due windows; the endpoint locks and, behind them in the same
-   * packet, the live-lease counts; the lease UPDATE with the claimed deliveries' events; the COMMIT.
+   * packet, the live-lease counts and rate windows; the lease UPDATE with the claimed deliveries'
+   * events; the COMMIT.
    */
   private async claimIn(
     manager: EntityManager,
     request: ClaimRequest,
   ): Promise<{ deliveries: Delivery[]; endpoints: Map<string, Endpoint>; events: WebhookEvent[] }> {
     const { now, limit } = request;
+    const nowMs = now.getTime();
     const none = { deliveries: [], endpoints: new Map<string, Endpoint>(), events: [] };
-    // 1. Endpoints already at their cap (or out of rate tokens here) stay out of the candidate windows.
-    const saturated = await this.saturatedEndpoints(manager, now, request.own);
+    // 1. Endpoints already at their cap or their rate stay out of the candidate windows, so their
+    // backlog cannot fill the windows while others wait.
+    const saturated = await this.saturatedEndpoints(manager, now, request);
 
     // 2. Two windows, first attempts and retries, so neither can starve the other.
     const window = Math.max(limit * 4, 100);
@@ -116,22 +118,25 @@ export class DeliveryClaims {
       )
     ).map((result) => hydrate(manager, Delivery, result.rows));
     const windowRows = new Map([...fresh!, ...retries!].map((row) => [row.id, row]));
-    const candidates = interleave(fresh!, retries!).filter((candidate) => {
-      const wait = request.rateLimiter?.msUntilAllowed(candidate.endpointId, now.getTime()) ?? 0;
-      if (wait > 0) request.onRateLimited?.(wait);
-      return wait === 0;
-    });
+    const candidates = interleave(fresh!, retries!);
     if (candidates.length === 0) return none;
 
-    // 3. Lock the endpoints, then count their live leases again: now nobody else can add to them.
-    // One packet: the count runs once the locks are granted.
+    // 3. Lock the endpoints, then count their live leases and read their rate windows again: now
+    // nobody else can add to them. One packet: the reads run once the locks are granted.
     const endpointIds = [...new Set(candidates.map((candidate) => candidate.endpointId))].sort();
-    const [locked, leases] = await queryAll(manager, [
+    const [locked, leases, rates] = await queryAll(manager, [
       endpointLockStatement(manager, endpointIds),
       liveLeaseCounts(manager, now, endpointIds, request.own),
+      {
+        sql:
+          'SELECT endpoint_id AS endpointId, started_at_ms AS atMs, starts AS n FROM endpoint_rate_starts' +
+          ` WHERE endpoint_id IN (${placeholders(endpointIds.length)})`,
+        params: endpointIds,
+      },
     ]);
     const endpoints = new Map(hydrate(manager, Endpoint, locked!.rows).map((e) => [e.id, e]));
     const inFlight = inFlightCounts(leases!.rows, endpointIds, request.own);
+    const recorded = recordedStarts(rates!.rows);
 
     // 4. Deliveries of a deleted or disabled endpoint are settled here instead of attempted.
     const cancelled: string[] = [];
@@ -146,31 +151,36 @@ export class DeliveryClaims {
     await this.settle(manager, cancelled, 'cancelled', now);
     await this.settle(manager, dead, 'dead', now);
 
-    // 5. Round-robin over endpoints, each up to its free slots and rate tokens.
+    // 5. Round-robin over endpoints, each up to its free slots and what its rate window allows.
     const chosen: string[] = [];
     const free = new Map<string, number>();
+    const windows = new Map<string, SlidingWindowLimit>();
     for (const [endpointId] of byEndpoint) {
       const endpoint = endpoints.get(endpointId)!;
       free.set(endpointId, Math.max(0, allowedInFlight(endpoint) - (inFlight.get(endpointId) ?? 0)));
+      const window = rateWindow(endpoint.rateLimitPerSecond, recorded.get(endpointId));
+      if (window) windows.set(endpointId, window);
     }
+    const started = new Map<string, number>();
     let progress = true;
     while (chosen.length < limit && progress) {
       progress = false;
       for (const [endpointId, queue] of byEndpoint) {
         if (chosen.length >= limit) break;
         if (queue.length === 0 || (free.get(endpointId) ?? 0) <= 0) continue;
-        const endpoint = endpoints.get(endpointId)!;
-        const limiter = request.rateLimiter;
-        if (limiter && limiter.take(endpointId, endpoint.rateLimitPerSecond, 1, Date.now()) < 1) {
+        const window = windows.get(endpointId);
+        if (window && window.take(1, nowMs) < 1) {
           free.set(endpointId, 0);
-          request.onRateLimited?.(limiter.msUntilAllowed(endpointId, Date.now()));
+          request.onRateLimited?.(window.msUntilAllowed(nowMs));
           continue;
         }
+        if (window) started.set(endpointId, (started.get(endpointId) ?? 0) + 1);
         chosen.push(queue.shift()!);
         free.set(endpointId, free.get(endpointId)! - 1);
         progress = true;
       }
     }
+    await this.recordRateStarts(manager, request.leaseToken, nowMs, started, recorded);
     if (chosen.length === 0) return none;
 
     // 6. Lease them; the conditions repeat the claim rule, so a row claimed (or attempted and
@@ -206,10 +216,7 @@ export class DeliveryClaims {
    * Leases one delivery for a manual or test attempt, under its endpoint's lock. Null when it is
    * leased by someone else right now, or was settled (succeeded, cancelled) since the caller read it.
    */
-  async leaseOne(
-    deliveryId: string,
-    request: Omit<ClaimRequest, 'limit' | 'rateLimiter'>,
-  ): Promise<Delivery | null> {
+  async leaseOne(deliveryId: string, request: Omit<ClaimRequest, 'limit'>): Promise<Delivery | null> {
     return inDispatchTransaction(this.dataSource, async (manager) => {
       const delivery = await manager.findOneBy(Delivery, { id: deliveryId });
       if (!delivery) return null;
@@ -261,37 +268,83 @@ export class DeliveryClaims {
   }
 
   /**
-   * Endpoints whose requests in flight (live leases of every other worker, this dispatcher's own
-   * requests from memory) already fill their in-flight cap: one query.
+   * Endpoints that can start nothing now: their requests in flight (live leases of every other
+   * worker, this dispatcher's own requests from memory) fill their in-flight cap, or their rate
+   * window is full (the dispatcher is told when it frees up). One packet of two reads.
    */
   private async saturatedEndpoints(
     manager: EntityManager,
     now: Date,
-    own: OwnRequests | undefined,
+    request: Pick<ClaimRequest, 'own' | 'onRateLimited'>,
   ): Promise<Set<string>> {
+    const { own } = request;
     const count = others(own);
-    const rows: {
-      endpointId: string;
-      n: string | number;
-      maxConcurrency: string | number;
-      consecutiveFailures: string | number;
-    }[] = await manager.query(
-      `SELECT d.endpoint_id AS endpointId, ${count.sql} AS n, e.max_concurrency AS maxConcurrency,` +
-        ' e.consecutive_failures AS consecutiveFailures' +
-        ' FROM deliveries d INNER JOIN endpoints e ON e.id = d.endpoint_id' +
-        ` WHERE d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.lease_expires_at > ?` +
-        ' GROUP BY d.endpoint_id, e.max_concurrency, e.consecutive_failures',
-      [...count.params, ...OPEN_STATUSES, instant(manager, now)],
-    );
+    const [leases, rates] = await queryAll(manager, [
+      {
+        sql:
+          `SELECT d.endpoint_id AS endpointId, ${count.sql} AS n, e.max_concurrency AS maxConcurrency,` +
+          ' e.consecutive_failures AS consecutiveFailures' +
+          ' FROM deliveries d INNER JOIN endpoints e ON e.id = d.endpoint_id' +
+          ` WHERE d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.lease_expires_at > ?` +
+          ' GROUP BY d.endpoint_id, e.max_concurrency, e.consecutive_failures',
+        params: [...count.params, ...OPEN_STATUSES, instant(manager, now)],
+      },
+      {
+        sql:
+          'SELECT s.endpoint_id AS endpointId, s.started_at_ms AS atMs, s.starts AS n,' +
+          ' e.rate_limit_per_second AS rate FROM endpoint_rate_starts s' +
+          ' INNER JOIN endpoints e ON e.id = s.endpoint_id WHERE s.started_at_ms > ?',
+        params: [now.getTime() - RATE_WINDOW_MS],
+      },
+    ]);
     const saturated = new Set<string>();
-    for (const row of rows) {
+    for (const row of leases!.rows) {
       const cap = allowedInFlight({
         maxConcurrency: Number(row.maxConcurrency),
         consecutiveFailures: Number(row.consecutiveFailures),
       });
-      if (Number(row.n) + (own?.inFlight.get(row.endpointId) ?? 0) >= cap) saturated.add(row.endpointId);
+      const endpointId = String(row.endpointId);
+      if (Number(row.n) + (own?.inFlight.get(endpointId) ?? 0) >= cap) saturated.add(endpointId);
+    }
+    const rateOf = new Map(rates!.rows.map((row) => [String(row.endpointId), Number(row.rate) || null]));
+    for (const [endpointId, starts] of recordedStarts(rates!.rows)) {
+      const wait = rateWindow(rateOf.get(endpointId) ?? null, starts)?.msUntilAllowed(now.getTime()) ?? 0;
+      if (wait > 0) {
+        saturated.add(endpointId);
+        request.onRateLimited?.(wait);
+      }
     }
     return saturated;
+  }
+
+  /**
+   * Records this round's starts to rate-limited endpoints (the window the next claim of any worker
+   * reads) and deletes the locked endpoints' starts that have left the window. Deferred writes: they
+   * go out with the lease UPDATE, and the endpoint locks are held until the COMMIT.
+   */
+  private async recordRateStarts(
+    manager: EntityManager,
+    claim: string,
+    nowMs: number,
+    started: ReadonlyMap<string, number>,
+    recorded: ReadonlyMap<string, RecordedStarts[]>,
+  ): Promise<void> {
+    const cutoff = nowMs - RATE_WINDOW_MS;
+    const stale = [...recorded]
+      .filter(([, starts]) => starts.some((s) => s.atMs <= cutoff))
+      .map(([id]) => id);
+    if (stale.length > 0) {
+      await deferWrite(
+        manager,
+        `DELETE FROM endpoint_rate_starts WHERE endpoint_id IN (${placeholders(stale.length)}) AND started_at_ms <= ?`,
+        [...stale, cutoff],
+      );
+    }
+    await insertRows(
+      manager,
+      EndpointRateStart,
+      [...started].map(([endpointId, starts]) => ({ endpointId, claim, startedAtMs: nowMs, starts })),
+    );
   }
 
   /** Settles deliveries without an attempt (a deferred write: it goes out with the lease UPDATE). */
@@ -304,6 +357,18 @@ export class DeliveryClaims {
       [status, instant(manager, now), ...ids, ...OPEN_STATUSES],
     );
   }
+}
+
+/** Rows of `endpoint_rate_starts` (endpointId, atMs, n) grouped by endpoint. */
+function recordedStarts(rows: Record<string, unknown>[]): Map<string, RecordedStarts[]> {
+  const byEndpoint = new Map<string, RecordedStarts[]>();
+  for (const row of rows) {
+    const endpointId = String(row.endpointId);
+    const starts = byEndpoint.get(endpointId) ?? [];
+    starts.push({ atMs: Number(row.atMs), count: Number(row.n) });
+    byEndpoint.set(endpointId, starts);
+  }
+  return byEndpoint;
 }
 
 /** Requests in flight per endpoint, the statement: other workers' live leases (see inFlightCounts). */

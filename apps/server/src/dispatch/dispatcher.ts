@@ -13,7 +13,6 @@ import { DeliverySignal } from '../deliveries/delivery-signal';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryAttempter } from './delivery-attempter';
 import { ClaimedDelivery, DeliveryClaims, leaseTokenFactory } from './delivery-claims';
-import { EndpointRateLimiter } from './rate-limiter';
 
 /** Requests one worker process has in flight at once (over all endpoints). */
 const MAX_IN_FLIGHT_PER_WORKER = 64;
@@ -51,7 +50,6 @@ const DRAIN_MARGIN_MS = 5_000;
 export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Dispatcher');
   private readonly nextLeaseToken = leaseTokenFactory();
-  private readonly rateLimiter = new EndpointRateLimiter();
   /** Every attempt this process holds a lease for, until its result is recorded. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /**
@@ -151,7 +149,6 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
           limit,
           now: this.clock.now(),
           leaseMs: this.attempter.leaseMs,
-          rateLimiter: this.rateLimiter,
           onRateLimited: (waitMs) => this.wakeAt(new Date(this.clock.now().getTime() + waitMs)),
           own: { leasePrefix: this.nextLeaseToken.prefix, inFlight: this.requests },
         });

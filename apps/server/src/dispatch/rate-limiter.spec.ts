@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EndpointRateLimiter, RATE_WINDOW_MS, SlidingWindowLimit } from './rate-limiter';
+import { RATE_WINDOW_MS, rateWindow, SlidingWindowLimit } from './rate-limiter';
 
 const W = RATE_WINDOW_MS;
 
@@ -36,25 +36,36 @@ describe('SlidingWindowLimit', () => {
   });
 });
 
-describe('EndpointRateLimiter', () => {
-  it('lets unlimited endpoints through', () => {
-    const limiter = new EndpointRateLimiter();
-    expect(limiter.take('wh_a', null, 50, 0)).toBe(50);
-    expect(limiter.take('wh_a', 0, 50, 0)).toBe(50);
-    expect(limiter.msUntilAllowed('wh_a', 0)).toBe(0);
+describe('SlidingWindowLimit built from recorded starts (several workers)', () => {
+  it('counts every recorded start, grouped starts by their count', () => {
+    // Another worker started 3 at 0 and 1 at 500: a limit of 5 leaves one start.
+    const limit = new SlidingWindowLimit(5, [
+      { atMs: 500, count: 1 },
+      { atMs: 0, count: 3 },
+    ]);
+    expect(limit.take(4, 600)).toBe(1);
+    // Full until the group of 3 leaves the window, not just its first start.
+    expect(limit.msUntilAllowed(600)).toBe(W - 600);
+    expect(limit.take(4, W)).toBe(3);
+    expect(limit.msUntilAllowed(W)).toBe(500);
   });
 
-  it('keeps one window per endpoint', () => {
-    const limiter = new EndpointRateLimiter();
-    expect(limiter.take('wh_a', 2, 5, 0)).toBe(2);
-    expect(limiter.take('wh_b', 2, 5, 0)).toBe(2);
-    expect(limiter.take('wh_a', 2, 5, 0)).toBe(0);
-    expect(limiter.msUntilAllowed('wh_a', 0)).toBe(W);
+  it('ignores starts older than the window', () => {
+    const limit = new SlidingWindowLimit(2, [{ atMs: 0, count: 2 }]);
+    expect(limit.msUntilAllowed(W)).toBe(0);
+    expect(limit.take(5, W)).toBe(2);
+  });
+});
+
+describe('rateWindow', () => {
+  it('is null for an endpoint without a limit', () => {
+    expect(rateWindow(null, [{ atMs: 0, count: 9 }])).toBeNull();
+    expect(rateWindow(0, undefined)).toBeNull();
   });
 
-  it('starts over when the limit changes', () => {
-    const limiter = new EndpointRateLimiter();
-    expect(limiter.take('wh_a', 1, 5, 0)).toBe(1);
-    expect(limiter.take('wh_a', 4, 5, 0)).toBe(4);
+  it("is the endpoint's limit over what was recorded", () => {
+    const window = rateWindow(3, [{ atMs: 0, count: 2 }])!;
+    expect(window.take(5, 10)).toBe(1);
+    expect(window.take(5, 10)).toBe(0);
   });
 });

@@ -5,56 +5,68 @@
  */
 export const RATE_WINDOW_MS = 1_100;
 
+/** `count` attempts started together at `atMs` (one claim round's starts to one endpoint). */
+export interface RecordedStarts {
+  atMs: number;
+  count: number;
+}
+
 /**
  * A sliding window: at most `limit` starts in ANY RATE_WINDOW_MS, so a receiver never sees more than
  * `limit` requests within one second, which is what "N per second" promises. (A token bucket would
- * let through its burst plus a second's refill.)
+ * let through its burst plus a second's refill.) Built from the starts every worker recorded in
+ * `endpoint_rate_starts`, read under the endpoint's lock, so the limit holds across workers.
  */
 export class SlidingWindowLimit {
-  private readonly starts: number[] = [];
+  /** Oldest first. */
+  private readonly starts: RecordedStarts[];
+  private total = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    recorded: readonly RecordedStarts[] = [],
+  ) {
+    this.starts = recorded.map((s) => ({ ...s })).sort((a, b) => a.atMs - b.atMs);
+    for (const s of this.starts) this.total += s.count;
+  }
 
   private prune(nowMs: number): void {
-    while (this.starts.length > 0 && this.starts[0]! <= nowMs - RATE_WINDOW_MS) this.starts.shift();
+    while (this.starts.length > 0 && this.starts[0]!.atMs <= nowMs - RATE_WINDOW_MS) {
+      this.total -= this.starts.shift()!.count;
+    }
   }
 
   /** Takes up to `wanted` starts now; returns how many were granted. */
   take(wanted: number, nowMs: number): number {
     this.prune(nowMs);
-    const granted = Math.max(0, Math.min(wanted, this.limit - this.starts.length));
-    for (let i = 0; i < granted; i++) this.starts.push(nowMs);
+    const granted = Math.max(0, Math.min(wanted, this.limit - this.total));
+    if (granted === 0) return 0;
+    const last = this.starts.at(-1);
+    if (last?.atMs === nowMs) last.count += granted;
+    else this.starts.push({ atMs: nowMs, count: granted });
+    this.total += granted;
     return granted;
   }
 
   /** Milliseconds until another start is allowed (0 when one is now). */
   msUntilAllowed(nowMs: number): number {
     this.prune(nowMs);
-    if (this.starts.length < this.limit) return 0;
-    return this.starts[this.starts.length - this.limit]! + RATE_WINDOW_MS - nowMs;
+    // Fewer than `limit` remain once the oldest starts up to and including this one have left.
+    let remaining = this.total;
+    for (const s of this.starts) {
+      if (remaining < this.limit) break;
+      remaining -= s.count;
+      if (remaining < this.limit) return s.atMs + RATE_WINDOW_MS - nowMs;
+    }
+    return 0;
   }
 }
 
-/** Per-endpoint `rate_limit_per_second`, in this process's memory (see docs/delivery.md, Limits). */
-export class EndpointRateLimiter {
-  private readonly windows = new Map<string, SlidingWindowLimit>();
-
-  /** How many of `wanted` attempts to this endpoint may start now; all of them when it has no limit. */
-  take(endpointId: string, ratePerSecond: number | null, wanted: number, nowMs: number): number {
-    if (!ratePerSecond || ratePerSecond <= 0) {
-      this.windows.delete(endpointId);
-      return wanted;
-    }
-    let window = this.windows.get(endpointId);
-    if (!window || window.limit !== ratePerSecond) {
-      window = new SlidingWindowLimit(ratePerSecond);
-      this.windows.set(endpointId, window);
-    }
-    return window.take(wanted, nowMs);
-  }
-
-  /** Milliseconds until the endpoint may start another attempt; 0 when it may now or has no limit. */
-  msUntilAllowed(endpointId: string, nowMs: number): number {
-    return this.windows.get(endpointId)?.msUntilAllowed(nowMs) ?? 0;
-  }
+/** The endpoint's window, or null when it has no limit (`rate_limit_per_second` null or 0). */
+export function rateWindow(
+  ratePerSecond: number | null,
+  recorded: readonly RecordedStarts[] | undefined,
+): SlidingWindowLimit | null {
+  if (!ratePerSecond || ratePerSecond <= 0) return null;
+  return new SlidingWindowLimit(ratePerSecond, recorded);
 }

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex } from 'typeorm';
 
 /** Column builders for the two dialects: same names and meaning, each dialect's natural types. */
-function columnsFor(queryRunner: QueryRunner) {
+export function columnsFor(queryRunner: QueryRunner) {
   const mysql = queryRunner.connection.driver.options.type !== 'better-sqlite3';
   // Binary collation: ids, tenants and event types compare exactly (`Acme` is not `acme`).
   const text = mysql ? { charset: 'utf8mb4', collation: 'utf8mb4_bin' } : {};
