@@ -147,6 +147,50 @@ describeEachDatabase('delivery engine', (db) => {
     }
   });
 
+  // Commits do not land in due-time order: another process's publish may commit after the probe has
+  // seen a delivery due later than it. With the poll stopped, the probe alone must still wake the
+  // dispatcher for it.
+  it('the due probe finds a delivery committed after one due later that it already saw', async () => {
+    const dispatcher = server.app.get(Dispatcher);
+    const deliveries = server.dataSource.getRepository(Delivery);
+    const full = await endpoint({ max_concurrency: 1 });
+    const target = await endpoint({ events: ['late.commit'] });
+    // Its event, published without a delivery (the endpoint does not subscribe to this type).
+    const event = await publish(target.tenant, 'no.subscriber');
+    const now = new Date();
+    // Seen by the probe and left pending: its endpoint's one slot is another worker's.
+    const held: Delivery = {
+      ...newDelivery({ id: `evt_held2_${db}`, tenantId: full.tenant }, full.id, 'event', now),
+      leaseOwner: 'another-worker',
+      leaseExpiresAt: new Date(now.getTime() + 60_000),
+    };
+    const waiting = newDelivery({ id: `evt_waiting2_${db}`, tenantId: full.tenant }, full.id, 'event', now);
+    dispatcher.setPollInterval(null);
+    try {
+      await deliveries.insert([held, waiting]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const late = newDelivery(
+        { id: event.id, tenantId: target.tenant },
+        target.id,
+        'event',
+        new Date(now.getTime() - 200),
+      );
+      await deliveries.insert(late);
+      await receiver.waitFor(
+        () => receiver.received(target.path).length === 1,
+        3_000,
+        'the delivery committed late',
+      );
+      expect(receiver.received(target.path)[0]!.headers['webhook-id']).toBe(event.id);
+    } finally {
+      dispatcher.setPollInterval(500);
+      await deliveries.update(
+        { id: In([held.id, waiting.id]) },
+        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
+      );
+    }
+  });
+
   it("runs the worker's sweeps on @nestjs/schedule; an api-only process runs none", async () => {
     const names = (app: TestServer['app']) => {
       const registry = app.get(SchedulerRegistry);

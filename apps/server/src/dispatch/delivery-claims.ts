@@ -237,22 +237,19 @@ export class DeliveryClaims {
   }
 
   /**
-   * The latest due time among open, unleased deliveries that fell due after `after` and by `now`,
-   * or null: how a dispatcher notices what another process made due (a publish or a retry there)
+   * Ids of open, unleased deliveries that fell due after `since` and by `now`, the latest due first,
+   * at most `limit`: how a dispatcher notices what another process made due (a publish or a retry there)
    * without waiting for its poll. One range read of `idx_deliveries_due`.
    */
-  async latestNewlyDue(after: Date, now: Date): Promise<Date | null> {
+  async recentlyDue(since: Date, now: Date, limit: number): Promise<string[]> {
     const manager = this.dataSource.manager;
     const rule = claimable(manager, now);
-    const [row] = await selectRows(
-      manager,
-      Delivery,
-      'd',
-      `d.status IN (${placeholders(OPEN_STATUSES.length)}) AND d.next_attempt_at > ? AND ${rule.sql}`,
-      [...OPEN_STATUSES, instant(manager, after), ...rule.params],
-      'ORDER BY d.next_attempt_at DESC LIMIT 1',
+    const rows: { id: string }[] = await manager.query(
+      `SELECT d.id AS id FROM deliveries d WHERE d.status IN (${placeholders(OPEN_STATUSES.length)})` +
+        ` AND d.next_attempt_at > ? AND ${rule.sql} ORDER BY d.next_attempt_at DESC LIMIT ?`,
+      [...OPEN_STATUSES, instant(manager, since), ...rule.params, limit],
     );
-    return row?.nextAttemptAt ?? null;
+    return rows.map((row) => row.id);
   }
 
   /** Gives leases back (shutdown before an attempt started): the deliveries are due again at once. */

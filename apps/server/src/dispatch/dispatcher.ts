@@ -30,8 +30,13 @@ const CLAIM_BATCH = 32;
  * retries): one indexed query, so a worker apart from the api delivers within milliseconds too.
  */
 const DUE_PROBE_INTERVAL_MS = 50;
-/** How far before its start a dispatcher's due probe looks back: other processes' clocks may lag. */
+/**
+ * How far back the due probe looks: deliveries other processes commit late (after one due later was
+ * seen) or stamp with a lagging clock are still found within this; older ones are left to the poll.
+ */
 const DUE_PROBE_LOOKBACK_MS = 5_000;
+/** Most due deliveries one probe reads (the latest due first): enough to see that one is new. */
+const DUE_PROBE_LIMIT = 64;
 /** Safety net for what neither a local signal nor the due probe announces, e.g. expired leases. */
 const POLL_INTERVAL_MS = 500;
 /** How often the disable rule is applied to endpoints that are not being attempted. */
@@ -66,11 +71,11 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private stopping = false;
   private probing = false;
   /**
-   * The latest due time the probe has seen: it only wakes for deliveries due after it, so each
-   * due delivery wakes this dispatcher once (a backlog held behind a full endpoint does not keep
-   * waking it). A delivery committed late with an earlier due time is left to the poll.
+   * The claimable deliveries the probe has already seen (id → when), within its look-back: it
+   * only wakes for one it has not, so each due delivery wakes this dispatcher once (a backlog held
+   * behind a full endpoint does not keep waking it), whatever order they were committed in.
    */
-  private dueWatermark = new Date(0);
+  private readonly probed = new Map<string, number>();
   private retryTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private unsubscribe: (() => void) | undefined;
   /** When each recurring failure (claim, due probe) was last logged. */
@@ -89,7 +94,6 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   onApplicationBootstrap(): void {
     this.unsubscribe = this.signal.subscribe(() => this.wake());
     this.setPollInterval(POLL_INTERVAL_MS);
-    this.dueWatermark = new Date(this.clock.now().getTime() - DUE_PROBE_LOOKBACK_MS);
     this.setDueProbeInterval(DUE_PROBE_INTERVAL_MS);
     this.wake();
   }
@@ -218,11 +222,22 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.probing || this.stopping) return;
     this.probing = true;
     try {
-      const latest = await this.claims.latestNewlyDue(this.dueWatermark, this.clock.now());
-      if (latest) {
-        this.dueWatermark = latest;
-        this.wake();
+      const now = this.clock.now().getTime();
+      const due = await this.claims.recentlyDue(
+        new Date(now - DUE_PROBE_LOOKBACK_MS),
+        new Date(now),
+        DUE_PROBE_LIMIT,
+      );
+      // A delivery seen at S was due by S, so it has left the look-back by S + DUE_PROBE_LOOKBACK_MS.
+      for (const [id, seenAt] of this.probed)
+        if (seenAt <= now - DUE_PROBE_LOOKBACK_MS) this.probed.delete(id);
+      let unseen = false;
+      for (const id of due) {
+        if (this.probed.has(id)) continue;
+        this.probed.set(id, now);
+        unseen = true;
       }
+      if (unseen) this.wake();
     } catch (error) {
       // The poll still finds what the probe missed.
       this.logRecurringError('looking for due deliveries', error);
