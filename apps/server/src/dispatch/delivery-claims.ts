@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, Not } from 'typeorm';
-import { hydrate, insertRows, persisted, placeholders, selectRows, selectStatement } from '../database/rows';
+import { hydrate, insertRows, persisted, placeholders, selectStatement } from '../database/rows';
 import { deferWrite, queryAll } from '../database/statement-pipeline';
 import { Delivery, DeliveryStatus } from '../deliveries/delivery.entity';
 import { Endpoint } from '../endpoints/endpoint.entity';
