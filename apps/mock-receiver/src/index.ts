@@ -5,6 +5,7 @@ export {
   type Outcome,
   parseBehavior,
 } from './behavior.js';
+export { mulberry32 } from './random.js';
 export {
   type MockReceiver,
   type MockReceiverOptions,

@@ -4,18 +4,6 @@ import { TestReceiver } from './support/dispatch-receiver';
 import { call } from './support/http';
 import { describeEachDatabase, startServer, type TestServer } from './support/server';
 
-/** mulberry32: a small seeded PRNG, so a failure replays exactly (the seed is in the test name). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const int = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
@@ -462,7 +450,10 @@ describeEachDatabase('fuzzing every write route with malformed input', (db) => {
   const REQUESTS = db === 'sqlite' ? 700 : 350;
 
   it(`${REQUESTS} malformed requests (seed ${SEED}) get 4xx problem+json, store nothing, and leave the server healthy`, async () => {
-    const random = prng(SEED);
+    // The mock receiver's seeded PRNG (an ES module, hence the dynamic import), so a failure replays
+    // exactly: the seed is in the test name.
+    const { mulberry32 } = await import('@acme/mock-receiver');
+    const random = mulberry32(SEED);
     const statuses = new Map<number, number>();
     let before = await snapshot();
     let sent = 0;
