@@ -4,6 +4,7 @@ import { verify, WebhookVerificationError } from '@acme/webhook-verify';
 import type { LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptionKeyId, SecretBox } from '../src/common/secret-box';
+import { SECURITY_HEADERS } from '../src/common/security-headers';
 import { isSqlite } from '../src/database/data-source';
 import { resealEndpointSecrets } from '../src/endpoints/reseal-secrets';
 import { type ReceivedRequest, TestReceiver } from './support/dispatch-receiver';
@@ -391,6 +392,37 @@ describe('HTTP hygiene: security headers and logs', () => {
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('x-frame-options')).toBe('DENY');
       expect(response.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('every answer carries all four security headers: errors, 415, 413, bad paths, /docs, /metrics', async () => {
+    const answers: Record<string, { status: number; headers: Headers }> = {
+      '404': await call(server, 'GET', '/nope'),
+      '404 write': await call(server, 'POST', '/nope', { body: {} }),
+      '401': await call(server, 'GET', '/events', { key: null }),
+      '400 validation': await call(server, 'POST', '/events', { body: { type: '' } }),
+      '415': await call(server, 'POST', '/events', {
+        rawBody: 'x',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      '415 unauthenticated': await call(server, 'POST', '/events', {
+        key: null,
+        rawBody: 'x',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      '413': await call(server, 'POST', '/events', {
+        rawBody: `{"type":"big","data":"${'x'.repeat(300_000)}"}`,
+      }),
+      '400 percent-encoding': await call(server, 'GET', '/webhook-endpoints/%ZZ'),
+      '/docs': await call(server, 'GET', '/docs', { key: null }),
+      '/openapi.json': await call(server, 'GET', '/openapi.json', { key: null }),
+      '/metrics': await call(server, 'GET', '/metrics', { key: null }),
+      '/healthz': await call(server, 'GET', '/healthz', { key: null }),
+    };
+    for (const [name, response] of Object.entries(answers)) {
+      const expected = name.startsWith('/') ? 200 : Number(name.slice(0, 3));
+      expect(response.status, name).toBe(expected);
+      for (const [header, value] of SECURITY_HEADERS) expect(response.headers.get(header), name).toBe(value);
     }
   });
 
