@@ -1,4 +1,5 @@
 import { EntityManager } from 'typeorm';
+import { MysqlQueryRunner } from 'typeorm/driver/mysql/MysqlQueryRunner';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { Attempt } from '../src/deliveries/attempt.entity';
 import { Delivery } from '../src/deliveries/delivery.entity';
@@ -152,6 +153,47 @@ describeEachDatabase('batched attempt recording', (db) => {
     expect(attempts).toHaveLength(2);
     expect(deliveries.map((d) => d.status)).toEqual(['succeeded', 'succeeded']);
   });
+
+  if (db === 'mysql') {
+    it('on MySQL, the endpoints and then the deliveries are read in one packet, behind the endpoint locks when taken', async () => {
+      const clean = await endpointWith(2);
+      const failing = await endpointWith(2);
+      const lone = await endpointWith(1);
+      const sent = vi.spyOn(MysqlQueryRunner.prototype, 'query');
+      const packets = () => sent.mock.calls.map(([sql]) => sql);
+      // BEGIN, the endpoints, the deliveries: the first packet of the transaction.
+      const reads =
+        /^SET TRANSACTION[^;]*;\s*START TRANSACTION;\s*SELECT [^;]* FROM `endpoints` [^;]*;\s*SELECT [^;]* FROM `deliveries` [^;]*$/;
+      const locked = /FROM `endpoints` [^;]* FOR UPDATE;/;
+      try {
+        // Successes on a clean endpoint take no lock: the reads, then the writes with the COMMIT.
+        await recordAll(clean.rows, [ok(200, new Date()), ok(200, new Date())]);
+        expect(packets()).toHaveLength(2);
+        expect(packets()[0]).toMatch(reads);
+        expect(packets()[0]).not.toMatch(locked);
+        sent.mockClear();
+        await recordAll(failing.rows, [ok(500, new Date()), ok(500, new Date())]);
+        expect(packets()[0]).toMatch(reads);
+        expect(packets()[0]).toMatch(locked);
+        sent.mockClear();
+        // A lone attempt is written on its own path: the same one packet of reads.
+        await recordAll(lone.rows, [ok(500, new Date())]);
+        expect(packets()[0]).toMatch(reads);
+        expect(packets()[0]).toMatch(locked);
+      } finally {
+        sent.mockRestore();
+      }
+      expect((await reload(clean.endpointId)).deliveries.map((d) => d.status)).toEqual([
+        'succeeded',
+        'succeeded',
+      ]);
+      expect((await reload(failing.endpointId)).deliveries.map((d) => d.status)).toEqual([
+        'retrying',
+        'retrying',
+      ]);
+      expect((await reload(lone.endpointId)).endpoint.consecutiveFailures).toBe(1);
+    });
+  }
 
   it('a success on an endpoint with no streak leaves the endpoint row untouched', async () => {
     const { endpointId, rows } = await endpointWith(3);

@@ -145,14 +145,16 @@ export async function selectRows<T extends object>(
   return hydrate(manager, target, await manager.query(sql, params));
 }
 
-/** `manager.findBy(target, { id: In(ids) })` for a single-`id`-key entity, through selectRows. Order unspecified. */
-export function findRowsByIds<T extends object>(
+/**
+ * `manager.findBy(target, { id: In(ids) })` for a single-`id`-key entity as a statement (selectStatement;
+ * at least one id), to send with others (`queryAll`) and `hydrate`. Order unspecified.
+ */
+export function rowsByIdsStatement<T extends object>(
   manager: EntityManager,
   target: EntityTarget<T>,
   ids: readonly string[],
-): Promise<T[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return selectRows(
+): { sql: string; params: unknown[] } {
+  return selectStatement(
     manager,
     target,
     'r',

@@ -2,7 +2,7 @@ import { DataSource, EntityManager, QueryResult, QueryRunner } from 'typeorm';
 
 type IsolationLevel = Parameters<EntityManager['transaction']>[0] & string;
 
-interface Statement {
+export interface Statement {
   sql: string;
   params: unknown[];
 }

@@ -12,12 +12,12 @@ import {
 import { newId } from '../common/ids';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { findRowsByIds, insertRows, placeholders } from '../database/rows';
-import { deferWrite } from '../database/statement-pipeline';
+import { hydrate, insertRows, placeholders, rowsByIdsStatement } from '../database/rows';
+import { deferWrite, queryAll, Statement } from '../database/statement-pipeline';
 import { Attempt, AttemptTrigger } from '../deliveries/attempt.entity';
 import { Delivery } from '../deliveries/delivery.entity';
 import { DisabledReason, Endpoint } from '../endpoints/endpoint.entity';
-import { lockEndpoints } from '../endpoints/endpoint-locks';
+import { endpointLockStatement, lockEndpoints } from '../endpoints/endpoint-locks';
 import { OutgoingRequest, SendResult } from '../net/http-sender';
 import { decideOutcome, isSuccessfulAttempt, Outcome, summarizeSendResult } from './attempt-outcome';
 import { OPEN_STATUSES } from './delivery-claims';
@@ -97,6 +97,24 @@ const OUTCOME_COLUMNS: (keyof Delivery)[] = [
 const RECORD_GATHER_MS = 2;
 
 /**
+ * Endpoints (`endpointRead`, locking or not; none when null), then deliveries as stored, in one
+ * packet: the endpoint rows first (the lock order every writer and claimer follows), and the
+ * deliveries read once any locks are granted, as if read after them in a round trip of their own.
+ */
+async function readEndpointsThenDeliveries(
+  manager: EntityManager,
+  endpointRead: Statement | null,
+  deliveryIds: readonly string[],
+): Promise<{ endpoints: Endpoint[]; deliveries: Delivery[] }> {
+  const reads = await queryAll(manager, [
+    ...(endpointRead ? [endpointRead] : []),
+    rowsByIdsStatement(manager, Delivery, deliveryIds),
+  ]);
+  const deliveries = hydrate(manager, Delivery, reads.pop()!.rows);
+  return { endpoints: hydrate(manager, Endpoint, reads[0]?.rows ?? []), deliveries };
+}
+
+/**
  * Writes what one attempt did, in ONE transaction: the attempt row, the delivery's new state (lease
  * cleared), the endpoint's failure streak, disabling (`gone`, `failing`) with its open deliveries
  * going `dead`, and the circuit: a failed probe holds the backlog behind the next probe, a successful
@@ -174,15 +192,14 @@ export class AttemptRecorder {
           .map((pending) => pending.input.delivery.endpointId),
       ),
     ].sort();
-    const locked = await this.endpointsForBatch(manager, batch, endpointIds);
+    const read = await this.readBatch(manager, batch, endpointIds, [...ids]);
     const streaks = new Map(
-      locked.map((endpoint) => [
+      read.endpoints.map((endpoint) => [
         endpoint.id,
         { consecutiveFailures: endpoint.consecutiveFailures, failingSince: endpoint.failingSince },
       ]),
     );
-    const rows = await findRowsByIds(manager, Delivery, [...ids]);
-    const currents = new Map(rows.map((row) => [row.id, row]));
+    const currents = new Map(read.deliveries.map((row) => [row.id, row]));
 
     const results: RecordedAttempt[] = [];
     const attempts: Attempt[] = [];
@@ -240,26 +257,30 @@ export class AttemptRecorder {
   }
 
   /**
-   * The batch's endpoints, locked in id order, unless the batch cannot change them: when every
-   * attempt succeeded and every endpoint (read without a lock) has no failure streak, the batch
-   * writes no endpoint row and takes no endpoint action (a success on a clean streak changes
-   * nothing), so it need not queue behind claims for the endpoint locks. A streak committed by
-   * another writer after that read is ordered after this batch, which neither read nor wrote it;
-   * leases cleared here only lower the counts a claim makes under the lock. Anything else: locked.
+   * The batch's endpoints and its deliveries, in one packet (readEndpointsThenDeliveries). The
+   * endpoints are locked in id order unless the batch cannot change them: when every attempt
+   * succeeded and every endpoint (read without a lock) has no failure streak, the batch writes no
+   * endpoint row and takes no endpoint action (a success on a clean streak changes nothing), so it
+   * need not queue behind claims for the endpoint locks. A streak committed by another writer after
+   * that read is ordered after this batch, which neither read nor wrote it; leases cleared here only
+   * lower the counts a claim makes under the lock. Anything else: locked, and the deliveries read
+   * again behind the locks.
    */
-  private async endpointsForBatch(
+  private async readBatch(
     manager: EntityManager,
     batch: Pending[],
     endpointIds: string[],
-  ): Promise<Endpoint[]> {
-    if (endpointIds.length === 0) return [];
+    deliveryIds: string[],
+  ): Promise<{ endpoints: Endpoint[]; deliveries: Delivery[] }> {
+    if (endpointIds.length === 0) return readEndpointsThenDeliveries(manager, null, deliveryIds);
     const allSucceeded = batch.every(({ input }) => isSuccessfulAttempt(summarizeSendResult(input.result)));
     if (allSucceeded) {
-      const endpoints = await findRowsByIds(manager, Endpoint, endpointIds);
-      const clean = endpoints.every((e) => e.consecutiveFailures === 0 && e.failingSince === null);
-      if (clean && endpoints.length === endpointIds.length) return endpoints;
+      const unlocked = rowsByIdsStatement(manager, Endpoint, endpointIds);
+      const read = await readEndpointsThenDeliveries(manager, unlocked, deliveryIds);
+      const clean = read.endpoints.every((e) => e.consecutiveFailures === 0 && e.failingSince === null);
+      if (clean && read.endpoints.length === endpointIds.length) return read;
     }
-    return lockEndpoints(manager, endpointIds);
+    return readEndpointsThenDeliveries(manager, endpointLockStatement(manager, endpointIds), deliveryIds);
   }
 
   private get disableRule(): DisableRule {
@@ -376,9 +397,12 @@ export class AttemptRecorder {
     random: () => number,
   ): Promise<RecordedAttempt> {
     const isTest = input.delivery.trigger === 'test';
-    // The endpoint row first (the lock order every writer and claimer follows), then the delivery.
-    const [endpoint] = isTest ? [undefined] : await lockEndpoints(manager, [input.delivery.endpointId]);
-    const current = await manager.findOneByOrFail(Delivery, { id: input.delivery.id });
+    const lock = isTest ? null : endpointLockStatement(manager, [input.delivery.endpointId]);
+    const read = await readEndpointsThenDeliveries(manager, lock, [input.delivery.id]);
+    const [endpoint] = read.endpoints;
+    const [current] = read.deliveries;
+    if (!current)
+      throw new Error(`delivery ${input.delivery.id} disappeared before its attempt was recorded`);
     const planned = this.plan(input, current, random);
     const { now, succeeded, outcome, attempt, update, clearLease } = planned;
     await insertRows(manager, Attempt, [attempt]);
