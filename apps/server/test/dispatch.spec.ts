@@ -191,6 +191,46 @@ describeEachDatabase('delivery engine', (db) => {
     }
   });
 
+  // Another worker attempted a delivery this probe had already seen, and its retry falls due within
+  // the probe's look-back: that is a new due delivery to wake for, not one already seen.
+  it('the due probe wakes again for a delivery due again after another attempt', async () => {
+    const dispatcher = server.app.get(Dispatcher);
+    const deliveries = server.dataSource.getRepository(Delivery);
+    const target = await endpoint({ max_concurrency: 1, events: ['retried.elsewhere'] });
+    const event = await publish(target.tenant, 'no.subscriber');
+    const now = new Date();
+    // The endpoint's one slot is another worker's, so the probe sees `retried` and leaves it pending.
+    const held: Delivery = {
+      ...newDelivery({ id: `evt_held3_${db}`, tenantId: target.tenant }, target.id, 'event', now),
+      leaseOwner: 'another-worker',
+      leaseExpiresAt: new Date(now.getTime() + 60_000),
+    };
+    const retried = newDelivery({ id: event.id, tenantId: target.tenant }, target.id, 'event', now);
+    dispatcher.setPollInterval(null);
+    try {
+      await deliveries.insert([held, retried]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(receiver.received(target.path)).toHaveLength(0);
+      // The other worker: its attempt failed, its retry is due in 300 ms, and it frees the slot.
+      await deliveries.update(
+        { id: retried.id },
+        { status: 'retrying', attempts: 1, nextAttemptAt: new Date(Date.now() + 300) },
+      );
+      await deliveries.update(
+        { id: held.id },
+        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
+      );
+      await receiver.waitFor(() => receiver.received(target.path).length === 1, 3_000, 'the retry');
+      expect(receiver.received(target.path)[0]!.headers['webhook-id']).toBe(event.id);
+    } finally {
+      dispatcher.setPollInterval(500);
+      await deliveries.update(
+        { id: In([held.id, retried.id]) },
+        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
+      );
+    }
+  });
+
   it("runs the worker's sweeps on @nestjs/schedule; an api-only process runs none", async () => {
     const names = (app: TestServer['app']) => {
       const registry = app.get(SchedulerRegistry);

@@ -237,19 +237,20 @@ export class DeliveryClaims {
   }
 
   /**
-   * Ids of open, unleased deliveries that fell due after `since` and by `now`, the latest due first,
-   * at most `limit`: how a dispatcher notices what another process made due (a publish or a retry there)
+   * Open, unleased deliveries that fell due after `since` and by `now`, the latest due first, at most
+   * `limit`, each as `<id>#<attempts made>` (a delivery due again after another attempt is a new
+   * one to wake for): how a dispatcher notices what another process made due (a publish or a retry there)
    * without waiting for its poll. One range read of `idx_deliveries_due`.
    */
   async recentlyDue(since: Date, now: Date, limit: number): Promise<string[]> {
     const manager = this.dataSource.manager;
     const rule = claimable(manager, now);
-    const rows: { id: string }[] = await manager.query(
-      `SELECT d.id AS id FROM deliveries d WHERE d.status IN (${placeholders(OPEN_STATUSES.length)})` +
+    const rows: { id: string; attempts: number | string }[] = await manager.query(
+      `SELECT d.id AS id, d.attempts AS attempts FROM deliveries d WHERE d.status IN (${placeholders(OPEN_STATUSES.length)})` +
         ` AND d.next_attempt_at > ? AND ${rule.sql} ORDER BY d.next_attempt_at DESC LIMIT ?`,
       [...OPEN_STATUSES, instant(manager, since), ...rule.params, limit],
     );
-    return rows.map((row) => row.id);
+    return rows.map((row) => `${row.id}#${Number(row.attempts)}`);
   }
 
   /** Gives leases back (shutdown before an attempt started): the deliveries are due again at once. */

@@ -71,8 +71,8 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   private stopping = false;
   private probing = false;
   /**
-   * The claimable deliveries the probe has already seen (id → when), within its look-back: it
-   * only wakes for one it has not, so each due delivery wakes this dispatcher once (a backlog held
+   * The claimable deliveries the probe has already seen (`<id>#<attempts>` → when), within its
+   * look-back: it only wakes for one it has not, so each due delivery wakes this dispatcher once (a backlog held
    * behind a full endpoint does not keep waking it), whatever order they were committed in.
    */
   private readonly probed = new Map<string, number>();
@@ -229,12 +229,12 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         DUE_PROBE_LIMIT,
       );
       // A delivery seen at S was due by S, so it has left the look-back by S + DUE_PROBE_LOOKBACK_MS.
-      for (const [id, seenAt] of this.probed)
-        if (seenAt <= now - DUE_PROBE_LOOKBACK_MS) this.probed.delete(id);
+      for (const [key, seenAt] of this.probed)
+        if (seenAt <= now - DUE_PROBE_LOOKBACK_MS) this.probed.delete(key);
       let unseen = false;
-      for (const id of due) {
-        if (this.probed.has(id)) continue;
-        this.probed.set(id, now);
+      for (const key of due) {
+        if (this.probed.has(key)) continue;
+        this.probed.set(key, now);
         unseen = true;
       }
       if (unseen) this.wake();
