@@ -83,6 +83,25 @@ describeEachDatabase('delivery engine', (db) => {
     }
   }
 
+  /** A delivery of `target` leased by another worker for a minute: it fills one of the endpoint's slots. */
+  function heldByAnotherWorker(target: { id: string; tenant: string }, name: string, now: Date): Delivery {
+    return {
+      ...newDelivery({ id: `evt_${name}_${db}`, tenantId: target.tenant }, target.id, 'event', now),
+      leaseOwner: 'another-worker',
+      leaseExpiresAt: new Date(now.getTime() + 60_000),
+    };
+  }
+
+  /** Takes deliveries a test inserted out of every later claim. */
+  async function cancelDeliveries(ids: string[]) {
+    await server.dataSource
+      .getRepository(Delivery)
+      .update(
+        { id: In(ids) },
+        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
+      );
+  }
+
   // First, while nothing else is in flight: with the poll and the due probe stopped, no retry timer
   // set and no attempt finishing, only the publish's signal can start the claim that delivers this event.
   it('a publish wakes the dispatcher without waiting for a poll', async () => {
@@ -103,18 +122,14 @@ describeEachDatabase('delivery engine', (db) => {
 
   // Still quiet: with the poll stopped, only the due probe can wake the dispatcher for a delivery it
   // did not publish. One that no claim can take yet (its endpoint's one slot is another worker's)
-  // must wake it once, not on every probe (the watermark).
+  // must wake it once, not on every probe (the probe remembers what it has seen).
   it('the due probe wakes the dispatcher once for a due delivery, not on every probe', async () => {
     const dispatcher = server.app.get(Dispatcher);
     const claims = server.app.get(DeliveryClaims);
     const deliveries = server.dataSource.getRepository(Delivery);
     const target = await endpoint({ max_concurrency: 1 });
     const now = new Date();
-    const held: Delivery = {
-      ...newDelivery({ id: `evt_held_${db}`, tenantId: target.tenant }, target.id, 'event', now),
-      leaseOwner: 'another-worker',
-      leaseExpiresAt: new Date(now.getTime() + 60_000),
-    };
+    const held = heldByAnotherWorker(target, 'held', now);
     const waiting = newDelivery(
       { id: `evt_waiting_${db}`, tenantId: target.tenant },
       target.id,
@@ -140,10 +155,7 @@ describeEachDatabase('delivery engine', (db) => {
     } finally {
       rounds.mockRestore();
       dispatcher.setPollInterval(500);
-      await deliveries.update(
-        { id: In([held.id, waiting.id]) },
-        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
-      );
+      await cancelDeliveries([held.id, waiting.id]);
     }
   });
 
@@ -159,11 +171,7 @@ describeEachDatabase('delivery engine', (db) => {
     const event = await publish(target.tenant, 'no.subscriber');
     const now = new Date();
     // Seen by the probe and left pending: its endpoint's one slot is another worker's.
-    const held: Delivery = {
-      ...newDelivery({ id: `evt_held2_${db}`, tenantId: full.tenant }, full.id, 'event', now),
-      leaseOwner: 'another-worker',
-      leaseExpiresAt: new Date(now.getTime() + 60_000),
-    };
+    const held = heldByAnotherWorker(full, 'held2', now);
     const waiting = newDelivery({ id: `evt_waiting2_${db}`, tenantId: full.tenant }, full.id, 'event', now);
     dispatcher.setPollInterval(null);
     try {
@@ -184,10 +192,7 @@ describeEachDatabase('delivery engine', (db) => {
       expect(receiver.received(target.path)[0]!.headers['webhook-id']).toBe(event.id);
     } finally {
       dispatcher.setPollInterval(500);
-      await deliveries.update(
-        { id: In([held.id, waiting.id]) },
-        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
-      );
+      await cancelDeliveries([held.id, waiting.id]);
     }
   });
 
@@ -200,11 +205,7 @@ describeEachDatabase('delivery engine', (db) => {
     const event = await publish(target.tenant, 'no.subscriber');
     const now = new Date();
     // The endpoint's one slot is another worker's, so the probe sees `retried` and leaves it pending.
-    const held: Delivery = {
-      ...newDelivery({ id: `evt_held3_${db}`, tenantId: target.tenant }, target.id, 'event', now),
-      leaseOwner: 'another-worker',
-      leaseExpiresAt: new Date(now.getTime() + 60_000),
-    };
+    const held = heldByAnotherWorker(target, 'held3', now);
     const retried = newDelivery({ id: event.id, tenantId: target.tenant }, target.id, 'event', now);
     dispatcher.setPollInterval(null);
     try {
@@ -216,18 +217,12 @@ describeEachDatabase('delivery engine', (db) => {
         { id: retried.id },
         { status: 'retrying', attempts: 1, nextAttemptAt: new Date(Date.now() + 300) },
       );
-      await deliveries.update(
-        { id: held.id },
-        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
-      );
+      await cancelDeliveries([held.id]);
       await receiver.waitFor(() => receiver.received(target.path).length === 1, 3_000, 'the retry');
       expect(receiver.received(target.path)[0]!.headers['webhook-id']).toBe(event.id);
     } finally {
       dispatcher.setPollInterval(500);
-      await deliveries.update(
-        { id: In([held.id, retried.id]) },
-        { status: 'cancelled', nextAttemptAt: null, leaseOwner: null, leaseExpiresAt: null },
-      );
+      await cancelDeliveries([held.id, retried.id]);
     }
   });
 
