@@ -94,6 +94,16 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
   res.end(body);
 }
 
+interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** A 400 whose `errors` names every bad field, so a script can tell which part of its request to fix. */
+function badRequest(res: ServerResponse, errors: FieldError[]): void {
+  problem(res, 400, 'Bad Request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+}
+
 function json(res: ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(value));
@@ -332,11 +342,16 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
     try {
       input = JSON.parse((await readBody(req)).toString('utf8'));
     } catch {
-      problem(res, 400, 'Bad Request', 'the body must be JSON: {"path"?: "/hook", "spec": "status:500"}');
+      input = undefined;
+    }
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      badRequest(res, [
+        { field: 'body', message: 'must be a JSON object: {"path"?: "/hook", "spec": "status:500"}' },
+      ]);
       return;
     }
-    const { path, spec } = (input ?? {}) as { path?: unknown; spec?: unknown };
-    const errors: { field: string; message: string }[] = [];
+    const { path, spec } = input as { path?: unknown; spec?: unknown };
+    const errors: FieldError[] = [];
     if (typeof spec !== 'string')
       errors.push({ field: 'spec', message: 'must be a string, e.g. "fail-first:2"' });
     if (path !== undefined && path !== null) {
@@ -347,7 +362,7 @@ export async function startMockReceiver(options: MockReceiverOptions = {}): Prom
       }
     }
     if (errors.length > 0) {
-      problem(res, 400, 'Bad Request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+      badRequest(res, errors);
       return;
     }
     try {

@@ -144,6 +144,21 @@ describe('acme-mock-receiver binary: behaviours over real HTTP', () => {
     expect(JSON.parse(missing.body).errors.map((e: { field: string }) => e.field)).toEqual(['spec', 'path']);
   });
 
+  it.each([['not json'], [''], ['[]'], ['null'], ['"fail-first:2"']])(
+    'PUT /_mock/behavior with the body %j is a 400 problem naming the body',
+    async (body) => {
+      const result = await send(`${mock.url}/_mock/behavior`, { method: 'PUT', body });
+      if (result.kind !== 'answer') throw new Error(`PUT /_mock/behavior failed: ${result.code}`);
+      expect(result.answer.status).toBe(400);
+      expect(result.answer.headers['content-type']).toBe('application/problem+json');
+      const problem = JSON.parse(result.answer.body);
+      expect(problem.errors).toEqual([
+        { field: 'body', message: expect.stringContaining('must be a JSON object') },
+      ]);
+      expect(problem.detail).toBe(`body: ${problem.errors[0].message}`);
+    },
+  );
+
   it('records requests, filters by path and clears them', async () => {
     await putBehavior(mock.url, { path: '/b', spec: 'status:418' });
     await send(`${mock.url}/a?x=1`, { body: event('evt_a'), headers: { 'x-custom': 'yes' } });
