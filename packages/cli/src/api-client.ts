@@ -1,5 +1,5 @@
 import { CliError, EXIT } from './errors.js';
-import type { Problem } from './types.js';
+import type { Page, Problem } from './types.js';
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -12,10 +12,29 @@ export interface ApiClientOptions {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+const IS_KIND = {
+  list: (value: unknown) => Array.isArray(value),
+  object: (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value),
+  string: (value: unknown) => typeof value === 'string',
+};
+
+/** Fields a 2xx answer must have, and their kind: anything else is not the Acme Webhooks API. */
+export type Shape = Record<string, keyof typeof IS_KIND>;
+
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
   headers?: Record<string, string>;
+  shape?: Shape;
+}
+
+/** The first field of `shape` that `value` lacks, as a user reads it: `no "data" list`. */
+function missingField(value: unknown, shape: Shape): string | undefined {
+  const record = IS_KIND.object(value) ? (value as Record<string, unknown>) : {};
+  for (const [field, kind] of Object.entries(shape)) {
+    if (!IS_KIND[kind](record[field])) return `no "${field}"${kind === 'string' ? '' : ` ${kind}`}`;
+  }
+  return undefined;
 }
 
 const USER_AGENT = 'acme-webhooks-cli/1.0';
@@ -134,10 +153,16 @@ export class ApiClient {
     }
 
     if (response.ok) {
-      if (response.status === 204 || text === '') return undefined as T;
-      if (parsed === undefined) {
+      if ((response.status === 204 || text === '') && !options.shape) return undefined as T;
+      if (parsed === undefined && text !== '') {
         throw new CliError(
           `unexpected answer from ${this.baseUrl}: ${method} ${path} returned ${response.status} ${contentType || 'without a content type'}, not JSON; is ACME_WEBHOOKS_URL the Acme Webhooks API?`,
+        );
+      }
+      const missing = options.shape && missingField(parsed, options.shape);
+      if (missing) {
+        throw new CliError(
+          `${this.baseUrl}${path} did not answer like an Acme Webhooks server (${missing}); check ACME_WEBHOOKS_URL or --url`,
         );
       }
       return parsed as T;
@@ -159,16 +184,21 @@ export class ApiClient {
     throw new CliError(describeProblem(response.status, problem, response.statusText));
   }
 
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.request<T>('GET', path, { query });
+  get<T>(path: string, query?: Query, shape?: Shape): Promise<T> {
+    return this.request<T>('GET', path, { query, shape });
   }
 
-  post<T>(path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
-    return this.request<T>('POST', path, { body: body ?? {}, headers });
+  /** A list (CONTRACT §3 pagination): `{"data": […], "next_cursor": …}`. */
+  getPage<T>(path: string, query?: Query): Promise<Page<T>> {
+    return this.get<Page<T>>(path, query, { data: 'list' });
   }
 
-  patch<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, { body });
+  post<T>(path: string, body?: unknown, options: Pick<RequestOptions, 'headers' | 'shape'> = {}): Promise<T> {
+    return this.request<T>('POST', path, { ...options, body: body ?? {} });
+  }
+
+  patch<T>(path: string, body: unknown, shape?: Shape): Promise<T> {
+    return this.request<T>('PATCH', path, { body, shape });
   }
 
   delete(path: string): Promise<void> {

@@ -8,6 +8,8 @@ export interface OptionSpec {
   /** Shown in help, e.g. `<types>`. */
   value?: string;
   description: string;
+  /** An ISO-8601 time or an age (`2h`), read with timeOption. */
+  time?: boolean;
 }
 
 export type OptionValues = Record<string, string | boolean | string[] | undefined>;

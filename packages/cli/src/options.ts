@@ -49,9 +49,12 @@ export function parseDuration(raw: string, flag: string): number {
   return Math.round(Number(match[1]) * (UNITS[match[2] ?? 's'] ?? 1000));
 }
 
-export function durationOption(values: OptionValues, name: string): number | undefined {
+export function durationOption(values: OptionValues, name: string, minMs = 0): number | undefined {
   const raw = stringOption(values, name);
-  return raw === undefined ? undefined : parseDuration(raw, name);
+  if (raw === undefined) return undefined;
+  const ms = parseDuration(raw, name);
+  if (ms < minMs) throw new UsageError(`--${name} must be at least ${minMs}ms, got "${raw}"`);
+  return ms;
 }
 
 /** An ISO-8601 time, `now`, or a duration ago (`2h` = two hours ago); returned as ISO-8601 UTC. */

@@ -38,6 +38,9 @@ function fieldText(value: unknown): string {
   return String(value);
 }
 
+/** An API time (`2025-01-13T12:35:00.000Z`), whatever its field is called (`created_at`, `since`). */
+const API_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
+
 /** A resource as aligned `field  value` lines, in the order of `fields` (default: all). */
 function renderRecord(record: object, fields?: readonly string[]): string {
   const entries = Object.entries(record as Record<string, unknown>);
@@ -47,8 +50,7 @@ function renderRecord(record: object, fields?: readonly string[]): string {
   const width = Math.max(...shown.map(([field]) => String(field).length));
   return shown
     .map(([field, value]) => {
-      const text =
-        /_at$/.test(String(field)) && typeof value === 'string' ? formatTime(value) : fieldText(value);
+      const text = typeof value === 'string' && API_TIME.test(value) ? formatTime(value) : fieldText(value);
       return `${String(field).padEnd(width)}  ${text}`;
     })
     .join('\n');

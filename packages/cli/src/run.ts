@@ -108,15 +108,10 @@ async function dispatch(argv: readonly string[], io: Required<Omit<RunIO, 'stdin
       io.stdout.write(commandHelp(inner));
       return EXIT.ok;
     }
+    // A group alone asks for nothing, like acme-webhooks alone: its help, exit 0.
     if (group && GROUPS.has(group) && (words.length === 1 || words[0] === 'help')) {
-      if (wantsHelp || words[0] === 'help') {
-        io.stdout.write(groupHelp(group, COMMANDS));
-        return EXIT.ok;
-      }
-      const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.split(' ')[1]);
-      throw new UsageError(
-        `"${group}" needs a subcommand: ${subs.join(', ')}; see acme-webhooks ${group} --help`,
-      );
+      io.stdout.write(groupHelp(group, COMMANDS));
+      return EXIT.ok;
     }
     throw new UsageError(`unknown command "${words.join(' ')}"; see acme-webhooks --help`);
   }

@@ -253,7 +253,9 @@ describe('requests the CLI sends', () => {
     expect(deliveries.code).toBe(0);
     expect(deliveries.stdout).toContain('dlv_1');
     expect(
-      deliveries.stdout.endsWith('\nMore: acme-webhooks deliveries list --cursor c2  (or --all)\n'),
+      deliveries.stdout.endsWith(
+        '\nMore: acme-webhooks deliveries list --status dead --cursor c2  (or --all)\n',
+      ),
     ).toBe(true);
     const events = await runBin(['events', 'list'], { env: env() });
     expect(events.code).toBe(0);
@@ -262,6 +264,60 @@ describe('requests the CLI sends', () => {
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/dlv_1[^\n]*\n[^\n]*dlv_2/);
     expect(all.stdout).not.toContain('More:');
+  });
+
+  it('the next-page hint repeats the filters, --limit and --url, never the API key, and lists the next page', async () => {
+    routes['GET /deliveries'] = (req) =>
+      new URL(req.url, base).searchParams.get('cursor')
+        ? { status: 200, body: { data: [delivery('dlv_2', 'succeeded', 1, 200)], next_cursor: null } }
+        : { status: 200, body: { data: [delivery('dlv_1', 'succeeded', 1, 200)], next_cursor: 'c2' } };
+    const first = await runBin(
+      [
+        'deliveries',
+        'list',
+        '--status',
+        'succeeded',
+        '--since',
+        '2h',
+        '--limit',
+        '1',
+        '--url',
+        base,
+        '--api-key',
+        KEY,
+      ],
+      { env: {} },
+    );
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).not.toContain(KEY);
+    const since = new URL(seen[0]?.url ?? '', base).searchParams.get('since');
+    const hint = first.stdout.trimEnd().split('\n').at(-1);
+    // --since 2h is repeated as the time it meant, so the next page covers the same window.
+    expect(hint).toBe(
+      `More: acme-webhooks deliveries list --status succeeded --since ${since} --limit 1 --url ${base} --api-key … --cursor c2  (or --all)`,
+    );
+
+    // Following the hint (the key put back in place of …) asks for the same deliveries, page 2.
+    const next = (hint ?? '').replace(/^More: acme-webhooks /, '').replace(/ {2}\(or --all\)$/, '');
+    const second = await runBin(next.replace('…', KEY).split(' '), { env: {} });
+    expect(second.code, second.stderr).toBe(0);
+    expect(seen[1]?.url).toBe(
+      `/deliveries?status=succeeded&since=${encodeURIComponent(since ?? '')}&limit=1&cursor=c2`,
+    );
+    expect(second.stdout).toContain('dlv_2');
+    expect(second.stdout).not.toContain('More:');
+  });
+
+  it('the next-page hint of events list keeps --type, quoted for the shell when it needs it', async () => {
+    routes['GET /events'] = () => ({ status: 200, body: { data: [], next_cursor: 'e2' } });
+    const { code, stdout } = await runBin(['events', 'list', '--type', "it's.paid", '--tenant', 'acme'], {
+      env: env(),
+    });
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      "No events.\n\nMore: acme-webhooks events list --type 'it'\\''s.paid' --tenant acme --cursor e2  (or --all)\n",
+    );
+    expect(seen[0]?.url).toBe('/events?type=it%27s.paid&tenant_id=acme');
   });
 
   it('replay endpoint sends the window, types and dry_run', async () => {
@@ -337,6 +393,86 @@ describe('requests the CLI sends', () => {
     expect(Date.now() - started).toBeLessThan(400);
   });
 
+  it('deliveries retry exits 1 when its attempt failed, 0 when it succeeded', async () => {
+    routes['GET /deliveries/dlv_1'] = () => ({ status: 200, body: delivery('dlv_1', 'dead', 3, 500) });
+    routes['POST /deliveries/dlv_1/retry'] = () => ({ status: 202, body: delivery('dlv_1', 'dead', 4, 503) });
+    const failed = await runBin(['deliveries', 'retry', 'dlv_1'], { env: env() });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe(
+      'Attempt 4 of dlv_1: 503; status now dead.\nAll attempts: acme-webhooks deliveries attempts dlv_1\n',
+    );
+    expect(expectOneLine(failed.stderr)).toBe('acme-webhooks: the retry of dlv_1 failed: 503');
+    const asJson = await runBin(['deliveries', 'retry', 'dlv_1', '--json'], { env: env() });
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ id: 'dlv_1', status: 'dead', attempts: 4 });
+
+    routes['POST /deliveries/dlv_1/retry'] = () => ({
+      status: 202,
+      body: delivery('dlv_1', 'succeeded', 4, 200),
+    });
+    const succeeded = await runBin(['deliveries', 'retry', 'dlv_1'], { env: env() });
+    expect(succeeded).toMatchObject({ code: 0, stderr: '' });
+    expect(succeeded.stdout).toMatch(/^Attempt 4 of dlv_1: 200; status now succeeded\.\n/);
+  });
+
+  it('deliveries retry of a delivery whose attempt is under way says so and exits 0', async () => {
+    routes['GET /deliveries/dlv_1'] = () => ({ status: 200, body: delivery('dlv_1', 'retrying', 1, 500) });
+    routes['POST /deliveries/dlv_1/retry'] = () => ({
+      status: 202,
+      body: delivery('dlv_1', 'retrying', 1, 500),
+    });
+    const { code, stdout, stderr } = await runBin(['deliveries', 'retry', 'dlv_1'], { env: env() });
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^An attempt of dlv_1 was already under way; the delivery is due again now/);
+  });
+
+  it('replay get shows since and until like every other time', async () => {
+    routes['GET /replays/rpl_1'] = () => ({
+      status: 200,
+      body: {
+        id: 'rpl_1',
+        status: 'completed',
+        since: '2026-11-27T08:07:28.123Z',
+        until: '2026-11-27T09:07:28.456Z',
+        matched: 1,
+        enqueued: 1,
+        created_at: '2026-11-27T09:07:28.789Z',
+      },
+    });
+    const { code, stdout } = await runBin(['replay', 'get', 'rpl_1'], { env: env() });
+    expect(code).toBe(0);
+    expect(stdout).toContain('since       2026-11-27 08:07:28Z\n');
+    expect(stdout).toContain('until       2026-11-27 09:07:28Z\n');
+    expect(stdout).toContain('created_at  2026-11-27 09:07:28Z\n');
+  });
+
+  it('endpoints test names a failed attempt once: code, message, duration', async () => {
+    routes['POST /webhook-endpoints/wh_1/test'] = () => ({
+      status: 200,
+      body: {
+        delivery: { ...delivery('dlv_t', 'dead', 1), last_error: 'timeout', trigger: 'test' },
+        attempt: {
+          id: 'att_1',
+          delivery_id: 'dlv_t',
+          attempt_number: 1,
+          trigger: 'manual',
+          started_at: '2026-11-27T09:07:28.000Z',
+          duration_ms: 15001,
+          request: { url: 'http://127.0.0.1:4000/hooks', headers: {} },
+          response: null,
+          error: { code: 'timeout', message: 'ERR_ATTEMPT_TIMEOUT: no complete response within 15000 ms' },
+        },
+      },
+    });
+    const { code, stdout, stderr } = await runBin(['endpoints', 'test', 'wh_1'], { env: env() });
+    expect(code).toBe(1);
+    expect(stdout).toBe(
+      'Test delivery dlv_t to wh_1: dead (timeout: no complete response within 15000 ms, 15001 ms)\n',
+    );
+    expect(expectOneLine(stderr)).toBe('acme-webhooks: the test delivery to wh_1 failed: timeout');
+  });
+
   it('--url and --api-key flags override the environment', async () => {
     routes['GET /deliveries/dlv_1'] = () => ({ status: 200, body: delivery('dlv_1', 'succeeded', 1, 200) });
     const { code } = await runBin(['deliveries', 'get', 'dlv_1', '--url', base, '--api-key', KEY], {
@@ -383,6 +519,7 @@ describe('failures are one line', () => {
   });
 
   it('a 404 and a 409 show status, title and detail', async () => {
+    routes['GET /deliveries/dlv_9'] = () => ({ status: 200, body: delivery('dlv_9', 'succeeded', 1, 200) });
     routes['POST /deliveries/dlv_9/retry'] = () => ({
       status: 409,
       type: 'application/problem+json',
@@ -417,6 +554,24 @@ describe('failures are one line', () => {
     const { code, stderr } = await runBin(['events', 'list'], { env: env() });
     expect(code).toBe(1);
     expect(expectOneLine(stderr)).toContain('not JSON');
+  });
+
+  it('a JSON answer that is not shaped like the API is one line naming the URL', async () => {
+    routes['GET /deliveries'] = () => ({ status: 200, body: { hello: 'world' } });
+    routes['GET /deliveries/dlv_1'] = () => ({ status: 200, body: [] });
+    const list = await runBin(['deliveries', 'list'], { env: env() });
+    expect(list.code).toBe(1);
+    expect(expectOneLine(list.stderr)).toBe(
+      `acme-webhooks: ${base}/deliveries did not answer like an Acme Webhooks server (no "data" list); check ACME_WEBHOOKS_URL or --url`,
+    );
+    const tail = await runBin(['tail', '--timeout', '1s'], { env: env() });
+    expect(tail.code).toBe(1);
+    expect(expectOneLine(tail.stderr)).toContain('(no "data" list)');
+    const one = await runBin(['deliveries', 'get', 'dlv_1'], { env: env() });
+    expect(one.code).toBe(1);
+    expect(expectOneLine(one.stderr)).toBe(
+      `acme-webhooks: ${base}/deliveries/dlv_1 did not answer like an Acme Webhooks server (no "id"); check ACME_WEBHOOKS_URL or --url`,
+    );
   });
 
   it('a bad server URL is one line', async () => {

@@ -52,13 +52,15 @@ describe('--help', () => {
     expect(stdout).toContain('--json');
   });
 
-  it('shows a group help and an error for a group without subcommand', async () => {
+  it('a group alone shows its help and exits 0, as acme-webhooks alone does', async () => {
     const help = await runBin(['deliveries', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: acme-webhooks deliveries <list|get|attempts|retry>');
     const bare = await runBin(['deliveries']);
-    expect(bare.code).toBe(2);
-    expect(expectOneLine(bare.stderr)).toContain('needs a subcommand: list, get, attempts, retry');
+    expect(bare).toEqual({ ...bare, code: 0, stdout: help.stdout, stderr: '' });
+    const top = await runBin([]);
+    expect(top).toMatchObject({ code: 0, stderr: '' });
+    expect(top.stdout).toMatch(/^acme-webhooks: the command line/);
   });
 
   it('usage mistakes are one line and exit 2', async () => {
@@ -72,6 +74,23 @@ describe('--help', () => {
       expect(code).toBe(2);
       expect(stdout).toBe('');
       expectOneLine(stderr);
+    }
+  });
+
+  it('tail refuses an --interval under 100ms before any request', async () => {
+    for (const interval of ['0', '50ms']) {
+      const { code, stdout, stderr } = await runBin([
+        'tail',
+        '--interval',
+        interval,
+        '--url',
+        'http://127.0.0.1:9',
+      ]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(expectOneLine(stderr)).toBe(
+        `acme-webhooks: --interval must be at least 100ms, got "${interval}"`,
+      );
     }
   });
 
@@ -250,6 +269,29 @@ describe('sign and verify (offline)', () => {
     const narrow = await runBin([...args, '--tolerance', '1800']);
     expect(narrow.code).toBe(1);
     expect(expectOneLine(narrow.stderr)).toMatch(/^acme-webhooks: invalid: timestamp_outside_tolerance: /);
+  });
+
+  it('refuses a --secret that is not "whsec_" + base64, naming the flag and never echoing the value', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--secret', 'notasecret'], '--secret does not start with "whsec_"'],
+      [['--secret', 'whsec_not base64!'], '--secret is not base64 after "whsec_"'],
+      [['--secret', SECRET, '--secret', 'notasecret'], '--secret #2 does not start with "whsec_"'],
+    ];
+    for (const [secretFlags, reason] of cases) {
+      for (const command of [
+        ['sign', ...secretFlags, '--file', payloadFile],
+        ['verify', ...secretFlags, '--file', payloadFile, ...signedHeaderFlags()],
+      ]) {
+        const { code, stdout, stderr } = await runBin(command);
+        expect(code, command.join(' ')).toBe(2);
+        expect(stdout).toBe('');
+        const line = expectOneLine(stderr);
+        expect(line).toBe(
+          `acme-webhooks: ${reason}: give the endpoint's signing secret whole, "whsec_" + base64, as the API returned it`,
+        );
+        expect(line).not.toContain('notasecret');
+      }
+    }
   });
 
   it('explains what is missing', async () => {

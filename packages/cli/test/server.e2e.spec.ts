@@ -241,7 +241,7 @@ describe.skipIf(!serverBuilt)('acme-webhooks against the real server', () => {
   it('endpoints test makes one immediate attempt', async () => {
     const result = await cli(['endpoints', 'test', endpointId]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Test delivery dlv_\S+ to wh_\S+: succeeded \(200 in \d+ms\)/);
+    expect(result.stdout).toMatch(/^Test delivery dlv_\S+ to wh_\S+: succeeded \(200, \d+ ms\)/);
     const asJson = json<{ delivery: Delivery; attempt: { response: { status: number } } }>(
       await cli(['endpoints', 'test', endpointId, '--json']),
     );
@@ -252,7 +252,7 @@ describe.skipIf(!serverBuilt)('acme-webhooks against the real server', () => {
     const failed = await cli(['endpoints', 'test', endpointId]);
     mock.setBehavior('', '/hooks');
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/: dead \(503 in \d+ms\)|: \w+ \(503/);
+    expect(failed.stdout).toMatch(/: dead \(503, \d+ ms\)\n/);
     expect(expectOneLine(failed.stderr)).toContain('failed: 503');
   });
 
@@ -287,6 +287,7 @@ describe.skipIf(!serverBuilt)('acme-webhooks against the real server', () => {
     expect(real).toMatchObject({ status: 'completed', matched: 0 });
     const progress = await cli(['replay', 'get', real.id]);
     expect(progress.stdout).toContain('completed');
+    expect(progress.stdout).toMatch(/\nsince +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\n/);
   });
 
   it('dead-letters a failing endpoint; deliveries list --status dead shows it; retry is accepted', async () => {
@@ -303,9 +304,16 @@ describe.skipIf(!serverBuilt)('acme-webhooks against the real server', () => {
     const deadList = await cli(['deliveries', 'list', '--status', 'dead']);
     expect(deadList.stdout).toContain(dead.id);
 
+    // A manual attempt that fails again exits 1, as endpoints test does.
+    const failedRetry = await cli(['deliveries', 'retry', dead.id]);
+    expect(failedRetry.code).toBe(1);
+    expect(failedRetry.stdout).toMatch(new RegExp(`^Attempt 4 of ${dead.id}: 500; status now dead\\.\\n`));
+    expect(expectOneLine(failedRetry.stderr)).toBe(`acme-webhooks: the retry of ${dead.id} failed: 500`);
+
     mock.setBehavior('', '/failing');
     const retry = await cli(['deliveries', 'retry', dead.id]);
-    expect(retry.code).toBe(0);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.stdout).toMatch(new RegExp(`^Attempt 5 of ${dead.id}: 200; status now succeeded\\.\\n`));
     await eventually('the manual retry to succeed', async () => {
       const [delivery] = await deliveriesOf(event.id);
       return delivery?.status === 'succeeded' ? delivery : undefined;
@@ -318,7 +326,21 @@ describe.skipIf(!serverBuilt)('acme-webhooks against the real server', () => {
       'scheduled',
       'scheduled',
       'manual',
+      'manual',
     ]);
+  });
+
+  it('the next-page hint of deliveries list keeps the filters: following it lists only those', async () => {
+    const first = await cli(['deliveries', 'list', '--status', 'succeeded', '--limit', '1']);
+    expect(first.code).toBe(0);
+    const hint = /\nMore: acme-webhooks (.+) {2}\(or --all\)\n$/.exec(first.stdout)?.[1];
+    expect(hint).toMatch(/^deliveries list --status succeeded --limit 1 --cursor \S+$/);
+    const next = await cli((hint ?? '').split(' '));
+    expect(next.code).toBe(0);
+    const rows = next.stdout.split('\n').filter((line) => line.startsWith('dlv_'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/^dlv_\S+\s+succeeded\s/);
+    expect(rows[0]?.split(/\s+/)[0]).not.toBe(first.stdout.split('\n')[1]?.split(/\s+/)[0]);
   });
 
   it('tail --count follows new deliveries and exits by itself', async () => {

@@ -34,8 +34,13 @@ export const DELIVERY_COLUMNS: Column<Delivery>[] = [
   { header: 'ENDPOINT', value: (d) => d.endpoint_id },
 ];
 
+/**
+ * `timeout: no complete response within 15000 ms`. The server's message may start with the transport's
+ * own code (`ERR_ATTEMPT_TIMEOUT: …`), which says again what the API's code says.
+ */
 export function attemptResult(a: Attempt): string {
-  if (a.error && a.error.code !== 'http_status') return `${a.error.code}: ${a.error.message}`;
+  if (a.error && a.error.code !== 'http_status')
+    return `${a.error.code}: ${a.error.message.replace(/^[A-Z][A-Z0-9_]+: /, '')}`;
   return a.response ? String(a.response.status) : (a.error?.code ?? '-');
 }
 

@@ -3,8 +3,8 @@ import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import { stringOption, timeOption } from '../options.js';
 import { formatTime } from '../output.js';
-import type { Attempt, Delivery, Page } from '../types.js';
-import { ATTEMPT_COLUMNS, attemptResult, DELIVERY_COLUMNS } from './columns.js';
+import type { Attempt, Delivery } from '../types.js';
+import { ATTEMPT_COLUMNS, attemptResult, DELIVERY_COLUMNS, lastResult } from './columns.js';
 import { listCommand } from './paging.js';
 
 const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'dead', 'cancelled'];
@@ -54,9 +54,15 @@ const list = listCommand<Delivery>({
     since: {
       type: 'string',
       value: '<time>',
+      time: true,
       description: 'created at or after: ISO-8601 or an age like 2h',
     },
-    until: { type: 'string', value: '<time>', description: 'created at or before: ISO-8601 or an age' },
+    until: {
+      type: 'string',
+      value: '<time>',
+      time: true,
+      description: 'created at or before: ISO-8601 or an age',
+    },
     tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
   },
   examples: [
@@ -83,7 +89,9 @@ const get: Command = {
   options: {},
   examples: ['acme-webhooks deliveries get dlv_123'],
   async run(ctx) {
-    const delivery = await ctx.api().get<Delivery>(`/deliveries/${segment(ctx.positionals[0] ?? '')}`);
+    const delivery = await ctx
+      .api()
+      .get<Delivery>(`/deliveries/${segment(ctx.positionals[0] ?? '')}`, undefined, { id: 'string' });
     ctx.out.result(delivery, () => ctx.out.record(delivery, DELIVERY_FIELDS));
     return 0;
   },
@@ -118,8 +126,8 @@ const attempts: Command = {
   async run(ctx) {
     const page = await ctx
       .api()
-      .get<Page<Attempt> | Attempt[]>(`/deliveries/${segment(ctx.positionals[0] ?? '')}/attempts`);
-    const rows = Array.isArray(page) ? page : page.data;
+      .getPage<Attempt>(`/deliveries/${segment(ctx.positionals[0] ?? '')}/attempts`);
+    const rows = page.data;
     ctx.out.result(page, () => {
       if (!ctx.values.verbose) return ctx.out.table(rows, ATTEMPT_COLUMNS, 'No attempts yet.');
       if (rows.length === 0) return ctx.out.line('No attempts yet.');
@@ -132,23 +140,45 @@ const attempts: Command = {
   },
 };
 
+/** What a retry did, from the delivery before and after it. */
+function describeRetry(before: Delivery, after: Delivery): { line: string; failed: boolean } {
+  if (after.attempts === before.attempts) {
+    // The server found an attempt under way and made the delivery due now instead.
+    return {
+      line: `An attempt of ${after.id} was already under way; the delivery is due again now (status ${after.status}).`,
+      failed: false,
+    };
+  }
+  const next = after.next_attempt_at ? `, next attempt ${formatTime(after.next_attempt_at)}` : '';
+  return {
+    line: `Attempt ${after.attempts} of ${after.id}: ${lastResult(after)}; status now ${after.status}${next}.`,
+    failed: after.status !== 'succeeded',
+  };
+}
+
 const retry: Command = {
   name: 'deliveries retry',
-  summary: 'attempt a delivery once more now (dead, pending or retrying)',
+  summary: 'attempt a delivery once more now: dead, pending or retrying (exit 1 if it failed)',
   usage: '<dlv_id>',
   args: 1,
   options: {},
   examples: ['acme-webhooks deliveries retry dlv_123'],
   notes:
-    'The attempt is made now and logged with trigger manual. A dead delivery that fails again stays dead; a pending or retrying one keeps its retry schedule. Succeeded or cancelled deliveries cannot be retried (409).',
+    'The attempt is made now and logged with trigger manual. A dead delivery that fails again stays dead; a pending or retrying one keeps its retry schedule. Succeeded or cancelled deliveries cannot be retried (409).\n' +
+    'Exit codes: 0 the attempt succeeded (or one already under way was brought forward); 1 it failed, or the retry was refused.',
   async run(ctx) {
     const id = ctx.positionals[0] ?? '';
-    const result = await ctx.api().post<Delivery | undefined>(`/deliveries/${segment(id)}/retry`);
-    ctx.out.result(result ?? { id, retried: true }, () => {
-      ctx.out.line(`Retry of ${id} requested${result?.status ? `; status now ${result.status}` : ''}.`);
-      ctx.out.line(`See the outcome: acme-webhooks deliveries attempts ${id}`);
+    const path = `/deliveries/${segment(id)}`;
+    const before = await ctx.api().get<Delivery>(path, undefined, { id: 'string' });
+    const after = await ctx.api().post<Delivery>(`${path}/retry`, undefined, { shape: { id: 'string' } });
+    const { line, failed } = describeRetry(before, after);
+    ctx.out.result(after, () => {
+      ctx.out.line(line);
+      ctx.out.line(`All attempts: acme-webhooks deliveries attempts ${id}`);
     });
-    return 0;
+    if (!failed) return 0;
+    ctx.stderr.write(`acme-webhooks: the retry of ${id} failed: ${lastResult(after)}\n`);
+    return 1;
   },
 };
 

@@ -1,4 +1,4 @@
-import { segment } from '../api-client.js';
+import { type Shape, segment } from '../api-client.js';
 import { type Command, type CommandContext, type OptionSpec } from '../command.js';
 import { UsageError } from '../errors.js';
 import {
@@ -12,6 +12,9 @@ import {
 import type { Attempt, Delivery, Endpoint } from '../types.js';
 import { attemptResult, ENDPOINT_COLUMNS, ENDPOINT_FIELDS, lastResult } from './columns.js';
 import { listCommand } from './paging.js';
+
+/** What an answer holding one endpoint must have. */
+const ENDPOINT_SHAPE: Shape = { id: 'string', events: 'list' };
 
 /** Fields shared by create and update. */
 const ENDPOINT_OPTIONS: Record<string, OptionSpec> = {
@@ -76,7 +79,7 @@ const create: Command = {
     body.url = ctx.positionals[0];
     const tenant = stringOption(ctx.values, 'tenant');
     if (tenant !== undefined) body.tenant_id = tenant;
-    const endpoint = await ctx.api().post<Endpoint>('/webhook-endpoints', body);
+    const endpoint = await ctx.api().post<Endpoint>('/webhook-endpoints', body, { shape: ENDPOINT_SHAPE });
     ctx.out.result(endpoint, () => {
       ctx.out.line(`Created endpoint ${endpoint.id}`);
       ctx.out.record(endpoint, ENDPOINT_FIELDS);
@@ -111,9 +114,11 @@ const get: Command = {
   examples: ['acme-webhooks endpoints get wh_123', 'acme-webhooks endpoints get wh_123 --show-secret --json'],
   async run(ctx) {
     const id = segment(ctx.positionals[0] ?? '');
-    const endpoint = await ctx.api().get<Endpoint>(`/webhook-endpoints/${id}`);
+    const endpoint = await ctx.api().get<Endpoint>(`/webhook-endpoints/${id}`, undefined, ENDPOINT_SHAPE);
     if (ctx.values['show-secret']) {
-      const { secret } = await ctx.api().get<{ secret: string }>(`/webhook-endpoints/${id}/secret`);
+      const { secret } = await ctx
+        .api()
+        .get<{ secret: string }>(`/webhook-endpoints/${id}/secret`, undefined, { secret: 'string' });
       endpoint.secret = secret;
     }
     ctx.out.result(endpoint, () => ctx.out.record(endpoint, [...ENDPOINT_FIELDS, 'secret']));
@@ -152,7 +157,7 @@ const update: Command = {
     }
     const endpoint = await ctx
       .api()
-      .patch<Endpoint>(`/webhook-endpoints/${segment(ctx.positionals[0] ?? '')}`, body);
+      .patch<Endpoint>(`/webhook-endpoints/${segment(ctx.positionals[0] ?? '')}`, body, ENDPOINT_SHAPE);
     ctx.out.result(endpoint, () => {
       ctx.out.line(`Updated endpoint ${endpoint.id}`);
       ctx.out.record(endpoint, ENDPOINT_FIELDS);
@@ -201,7 +206,9 @@ const rotateSecret: Command = {
     const id = ctx.positionals[0] ?? '';
     const result = await ctx
       .api()
-      .post<{ secret: string }>(`/webhook-endpoints/${segment(id)}/rotate-secret`, body);
+      .post<{ secret: string }>(`/webhook-endpoints/${segment(id)}/rotate-secret`, body, {
+        shape: { secret: 'string' },
+      });
     ctx.out.result(result, () => {
       ctx.out.line(`New signing secret for ${id}: ${result.secret}`);
       const grace =
@@ -238,10 +245,12 @@ const test: Command = {
     const id = ctx.positionals[0] ?? '';
     const result = await ctx
       .api()
-      .post<{ delivery: Delivery; attempt: Attempt }>(`/webhook-endpoints/${segment(id)}/test`, body);
+      .post<{ delivery: Delivery; attempt: Attempt }>(`/webhook-endpoints/${segment(id)}/test`, body, {
+        shape: { delivery: 'object', attempt: 'object' },
+      });
     const { delivery, attempt } = result;
     ctx.out.result(result, () => {
-      const duration = attempt.duration_ms === null ? '' : ` in ${attempt.duration_ms}ms`;
+      const duration = attempt.duration_ms === null ? '' : `, ${attempt.duration_ms} ms`;
       ctx.out.line(
         `Test delivery ${delivery.id} to ${id}: ${delivery.status} (${attemptResult(attempt)}${duration})`,
       );

@@ -2,7 +2,7 @@ import { segment } from '../api-client.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { jsonObjectOption, stringOption, timeOption } from '../options.js';
-import type { Delivery, Page, WebhookEvent } from '../types.js';
+import type { Delivery, WebhookEvent } from '../types.js';
 import { DELIVERY_COLUMNS, EVENT_COLUMNS } from './columns.js';
 import { listCommand } from './paging.js';
 
@@ -39,9 +39,10 @@ const send: Command = {
     const tenant = stringOption(ctx.values, 'tenant');
     if (tenant !== undefined) body.tenant_id = tenant;
     const key = stringOption(ctx.values, 'idempotency-key');
-    const event = await ctx
-      .api()
-      .post<WebhookEvent>('/events', body, key ? { 'idempotency-key': key } : undefined);
+    const event = await ctx.api().post<WebhookEvent>('/events', body, {
+      headers: key ? { 'idempotency-key': key } : undefined,
+      shape: { id: 'string' },
+    });
     ctx.out.result(event, () => {
       ctx.out.line(`Accepted event ${event.id} (${event.type}, tenant ${event.tenant_id})`);
       ctx.out.line(`Follow its deliveries: acme-webhooks events get ${event.id} --deliveries`);
@@ -56,8 +57,13 @@ const list = listCommand<WebhookEvent>({
   usage: '[--type <type>] [--since <time>] [--until <time>] [--tenant <id>] [paging]',
   options: {
     type: { type: 'string', value: '<type>', description: 'only this event type' },
-    since: { type: 'string', value: '<time>', description: 'ISO-8601 time or an age like 30m, 2h, 7d' },
-    until: { type: 'string', value: '<time>', description: 'ISO-8601 time or an age' },
+    since: {
+      type: 'string',
+      value: '<time>',
+      time: true,
+      description: 'ISO-8601 time or an age like 30m, 2h, 7d',
+    },
+    until: { type: 'string', value: '<time>', time: true, description: 'ISO-8601 time or an age' },
     tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
   },
   examples: [
@@ -84,12 +90,12 @@ const get: Command = {
   examples: ['acme-webhooks events get evt_123', 'acme-webhooks events get evt_123 --deliveries --json'],
   async run(ctx) {
     const id = segment(ctx.positionals[0] ?? '');
-    const event = await ctx.api().get<WebhookEvent>(`/events/${id}`);
+    const event = await ctx.api().get<WebhookEvent>(`/events/${id}`, undefined, { id: 'string' });
     if (!ctx.values.deliveries) {
       ctx.out.result(event, () => ctx.out.record(event, ['id', 'type', 'tenant_id', 'created_at', 'data']));
       return 0;
     }
-    const deliveries = await ctx.api().get<Page<Delivery>>(`/events/${id}/deliveries`, { limit: 250 });
+    const deliveries = await ctx.api().getPage<Delivery>(`/events/${id}/deliveries`, { limit: 250 });
     ctx.out.result({ event, deliveries: deliveries.data }, () => {
       ctx.out.record(event, ['id', 'type', 'tenant_id', 'created_at', 'data']);
       ctx.out.line();

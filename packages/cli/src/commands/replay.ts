@@ -1,4 +1,4 @@
-import { segment } from '../api-client.js';
+import { type Shape, segment } from '../api-client.js';
 import type { Command, CommandContext } from '../command.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { csvOption, durationOption, stringOption, timeOption } from '../options.js';
@@ -32,6 +32,7 @@ const replayEvent: Command = {
       .post<{ deliveries: Delivery[] }>(
         `/events/${segment(id)}/replay`,
         endpointIds === undefined ? {} : { endpoint_ids: endpointIds },
+        { shape: { deliveries: 'list' } },
       );
     ctx.out.result(result, () => {
       ctx.out.line(
@@ -42,6 +43,9 @@ const replayEvent: Command = {
     return 0;
   },
 };
+
+/** What an answer holding one replay must have. */
+const REPLAY_SHAPE: Shape = { id: 'string', status: 'string' };
 
 function printReplay(ctx: CommandContext, replay: Replay, dryRun: boolean): void {
   const verb = dryRun ? 'would enqueue' : 'enqueued';
@@ -61,7 +65,7 @@ async function waitForReplay(ctx: CommandContext, replay: Replay, timeoutMs: num
     }
     await sleep(500, ctx.signal);
     if (ctx.signal.aborted) throw new CliError('interrupted', EXIT.interrupted);
-    current = await ctx.api().get<Replay>(`/replays/${segment(replay.id)}`);
+    current = await ctx.api().get<Replay>(`/replays/${segment(replay.id)}`, undefined, REPLAY_SHAPE);
   }
   return current;
 }
@@ -76,9 +80,10 @@ const replayEndpoint: Command = {
     since: {
       type: 'string',
       value: '<time>',
+      time: true,
       description: 'window start: ISO-8601 or an age like 2h, 7d (required)',
     },
-    until: { type: 'string', value: '<time>', description: 'window end (default now)' },
+    until: { type: 'string', value: '<time>', time: true, description: 'window end (default now)' },
     types: { type: 'string', value: '<types>', description: 'only these event types (comma-separated)' },
     only: {
       type: 'string',
@@ -119,7 +124,9 @@ const replayEndpoint: Command = {
     const waitMs = durationOption(ctx.values, 'wait-timeout') ?? 300_000;
 
     const id = ctx.positionals[0] ?? '';
-    let replay = await ctx.api().post<Replay>(`/webhook-endpoints/${segment(id)}/replay`, body);
+    let replay = await ctx
+      .api()
+      .post<Replay>(`/webhook-endpoints/${segment(id)}/replay`, body, { shape: REPLAY_SHAPE });
     if (ctx.values.wait) replay = await waitForReplay(ctx, replay, waitMs);
     ctx.out.result(replay, () => {
       printReplay(ctx, replay, dryRun);
@@ -137,7 +144,9 @@ const replayGet: Command = {
   options: {},
   examples: ['acme-webhooks replay get rpl_123'],
   async run(ctx) {
-    const replay = await ctx.api().get<Replay>(`/replays/${segment(ctx.positionals[0] ?? '')}`);
+    const replay = await ctx
+      .api()
+      .get<Replay>(`/replays/${segment(ctx.positionals[0] ?? '')}`, undefined, REPLAY_SHAPE);
     ctx.out.result(replay, () => ctx.out.record(replay));
     return 0;
   },

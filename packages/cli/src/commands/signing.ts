@@ -10,11 +10,31 @@ import {
   stringOption,
 } from '../options.js';
 
+/** Why a --secret value is not an endpoint secret, without echoing it; undefined when it is one. */
+function secretProblem(secret: string): string | undefined {
+  if (!secret.startsWith('whsec_')) return 'does not start with "whsec_"';
+  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) return 'is not base64 after "whsec_"';
+  return undefined;
+}
+
+/**
+ * The --secret values, each an endpoint secret as the API issues it: `whsec_` + base64. The SDK's
+ * `sign` would take bare base64 too, but no endpoint has such a secret, so what it signs would never
+ * match a delivery.
+ */
 function secretsOf(ctx: CommandContext): string[] {
   const secrets = csvOption(ctx.values, 'secret') ?? [];
   if (secrets.length === 0) {
     throw new UsageError('--secret is required (the endpoint secret, whsec_…); repeat it to use several');
   }
+  secrets.forEach((secret, i) => {
+    const problem = secretProblem(secret);
+    if (problem) {
+      throw new UsageError(
+        `${secrets.length > 1 ? `--secret #${i + 1}` : '--secret'} ${problem}: give the endpoint's signing secret whole, "whsec_" + base64, as the API returned it`,
+      );
+    }
+  });
   return secrets;
 }
 

@@ -4,7 +4,7 @@ import { CliError } from '../errors.js';
 import { durationOption, intOption } from '../options.js';
 import { formatTime } from '../output.js';
 import { sleep } from '../sleep.js';
-import type { Delivery, Page } from '../types.js';
+import type { Delivery } from '../types.js';
 import { lastResult } from './columns.js';
 import { deliveryFilters } from './deliveries.js';
 
@@ -12,6 +12,8 @@ const PAGE_SIZE = 100;
 /** Pages read per poll when everything on a page is new (a burst bigger than this is summarised). */
 const MAX_PAGES_PER_POLL = 10;
 const MAX_TRACKED = 20_000;
+/** Polls closer than this would only load the server, not show changes sooner. */
+const MIN_INTERVAL_MS = 100;
 
 interface Seen {
   status: string;
@@ -60,7 +62,7 @@ async function poll(ctx: CommandContext, query: Query, seen: Map<string, Seen>):
   const all: Delivery[] = [];
   let cursor: string | undefined;
   for (let i = 0; i < MAX_PAGES_PER_POLL; i++) {
-    const page = await ctx.api().get<Page<Delivery>>('/deliveries', { ...query, limit: PAGE_SIZE, cursor });
+    const page = await ctx.api().getPage<Delivery>('/deliveries', { ...query, limit: PAGE_SIZE, cursor });
     all.push(...page.data);
     const allNew = page.data.every((d) => !seen.has(d.id));
     if (!page.next_cursor || !allNew || seen.size === 0) break;
@@ -79,7 +81,11 @@ export const tail: Command = {
     event: { type: 'string', value: '<evt_id>', description: 'only deliveries of this event' },
     status: { type: 'string', value: '<status>', description: 'only deliveries now in this status' },
     tenant: { type: 'string', value: '<id>', description: 'only this tenant' },
-    interval: { type: 'string', value: '<duration>', description: 'poll interval (default 1s)' },
+    interval: {
+      type: 'string',
+      value: '<duration>',
+      description: 'poll interval, at least 100ms (default 1s)',
+    },
     count: { type: 'string', value: '<n>', description: 'exit 0 after printing n lines' },
     timeout: {
       type: 'string',
@@ -99,7 +105,7 @@ export const tail: Command = {
     '{"change":"new"|"updated","previous_status":…,"delivery":{…}}. The "Tailing…" banner goes to stderr.',
   async run(ctx) {
     const query = deliveryFilters(ctx);
-    const intervalMs = Math.max(100, durationOption(ctx.values, 'interval') ?? 1000);
+    const intervalMs = durationOption(ctx.values, 'interval', MIN_INTERVAL_MS) ?? 1000;
     const count = intOption(ctx.values, 'count', 1, 1_000_000);
     const timeoutMs = durationOption(ctx.values, 'timeout');
 
