@@ -33,6 +33,20 @@ function path(parent: string, property: string): string {
   return /^\d+$/.test(property) ? `${parent}[${property}]` : `${parent}.${property}`;
 }
 
+/** What a missing required field is told (optional ones are not checked when absent). */
+const REQUIRED = 'is required';
+
+/**
+ * class-validator runs a property's checks in reverse order of their decorators, so of several
+ * failed checks the first may be a size limit on a value of the wrong type: the type check speaks first.
+ */
+const TYPE_CHECKS = ['isString', 'isArray', 'isInt', 'isBoolean', 'isObject'];
+
+function firstMessage(constraints: Record<string, string>): string | undefined {
+  const type = TYPE_CHECKS.find((name) => name in constraints);
+  return type ? constraints[type] : Object.values(constraints)[0];
+}
+
 /** Flattens class-validator's tree into one error per bad field, messages without the field name repeated. */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const result: FieldError[] = [];
@@ -48,7 +62,7 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
         if (message) result.push({ field: `${field}[${index}]`, message });
       });
     } else {
-      const [first] = Object.values(constraints);
+      const first = error.value === undefined ? REQUIRED : firstMessage(constraints);
       if (first)
         result.push({
           field,
@@ -130,7 +144,6 @@ export class RequestValidationPipe implements PipeTransform {
     const errors = await validate(dto, {
       whitelist: true,
       forbidNonWhitelisted: true,
-      stopAtFirstError: true,
       validationError: { target: true, value: true },
     });
     if (errors.length > 0 || unknown.length > 0)

@@ -120,6 +120,9 @@ export class EndpointsService {
           failingSince: null,
         });
       }
+      // A PATCH that changes nothing (no fields, or the values the endpoint has) writes nothing,
+      // so `updated_at` keeps meaning "last changed".
+      if (!changesAnything(current, changes)) return current;
       await this.endpoints.update(manager, current.id, changes);
       // §4: a disabled endpoint's pending and retrying deliveries go dead (replay recovers them).
       if (disabling) await this.deliveries.settleOpenForEndpoint(manager, current.id, 'dead', now);
@@ -167,4 +170,12 @@ export class EndpointsService {
     const problem = await this.urlCheck.problem(url);
     if (problem) throw ApiProblem.invalidField('url', problem);
   }
+}
+
+/** True when `changes` sets some column other than `updatedAt` to a value `current` does not have. */
+function changesAnything(current: Endpoint, changes: Partial<Endpoint>): boolean {
+  return Object.entries(changes).some(
+    ([key, value]) =>
+      key !== 'updatedAt' && JSON.stringify(current[key as keyof Endpoint]) !== JSON.stringify(value),
+  );
 }

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsString } from 'class-validator';
+import { isId } from '../common/ids';
 import { EachItem } from '../common/validation';
 import { IsTimestamp, Optional } from '../common/validators';
 import { DeliveryDto } from '../deliveries/delivery.dto';
 import { eventPatternProblem } from '../endpoints/event-patterns';
 import { REPLAY_MODES, type ReplayMode, type ReplayStatus } from './replay.entity';
 
-const ENDPOINT_ID = /^wh_[0-9A-HJKMNP-TV-Z]{26}$/;
 const TIMESTAMP_MESSAGE = 'must be an ISO-8601 timestamp, e.g. 2025-01-13T00:00:00Z';
 
 export class ReplayEventDto {
@@ -21,7 +21,9 @@ export class ReplayEventDto {
   @ArrayMinSize(1, { message: 'must name at least one endpoint (or leave it out for every subscribed one)' })
   @ArrayMaxSize(100, { message: 'may name at most 100 endpoints' })
   @EachItem((item) =>
-    typeof item === 'string' && ENDPOINT_ID.test(item) ? null : 'must be an endpoint id (wh_…)',
+    typeof item === 'string' && isId(item, 'wh')
+      ? null
+      : 'must be an endpoint id as the API returns them (wh_ and 26 letters and digits)',
   )
   endpoint_ids?: string[];
 }

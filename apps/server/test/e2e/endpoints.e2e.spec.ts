@@ -130,6 +130,28 @@ describeEachDatabase('webhook endpoints', (db) => {
     expect(errorFields(response.body)).toEqual(['headers']);
   });
 
+  // A value of the wrong type, or none, is told so: not a size limit it did not get to.
+  it.each([
+    [{ events: ['x.y'] }, 'url', 'is required'],
+    [{ url: 123, events: ['x.y'] }, 'url', 'must be a string'],
+    [{ url: 'https://example.com/h' }, 'events', 'is required'],
+    [
+      { url: 'https://example.com/h', events: 'x.y' },
+      'events',
+      'must be an array of event types or patterns',
+    ],
+    [{ url: 'https://example.com/h', events: ['x.y'], description: 5 }, 'description', 'must be a string'],
+    [
+      { url: 'https://example.com/h', events: ['x.y'], max_concurrency: 'ten' },
+      'max_concurrency',
+      'must be an integer from 1 to 100',
+    ],
+  ])('names the missing or mistyped field with its type: %j', async (body, field, message) => {
+    const response = await call(server, 'POST', '/webhook-endpoints', { body });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field, message }]);
+  });
+
   it('refuses header values with line breaks, and empty or malformed event lists', async () => {
     const crlf = await call(server, 'POST', '/webhook-endpoints', {
       body: { url: 'https://example.com/h', events: ['*'], headers: { 'X-A': 'a\r\nX-B: b' } },
@@ -202,6 +224,27 @@ describeEachDatabase('webhook endpoints', (db) => {
       expect(response.status, `${method} ${path}`).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/problem\+json/);
     }
+  });
+
+  it('a PATCH that changes nothing leaves updated_at alone; a change moves it', async () => {
+    const created = await call(server, 'POST', '/webhook-endpoints', {
+      body: { url: 'https://example.com/same', events: ['a.b'], headers: { 'X-A': '1' } },
+    });
+    const id = created.body.id;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const body of [
+      {},
+      { url: 'https://example.com/same', events: ['a.b'], headers: { 'X-A': '1' }, status: 'enabled' },
+    ]) {
+      const same = await call(server, 'PATCH', `/webhook-endpoints/${id}`, { body });
+      expect(same.status).toBe(200);
+      expect(same.body.updated_at).toBe(created.body.updated_at);
+    }
+    expect((await call(server, 'GET', `/webhook-endpoints/${id}`)).body.updated_at).toBe(
+      created.body.updated_at,
+    );
+    const changed = await call(server, 'PATCH', `/webhook-endpoints/${id}`, { body: { description: 'now' } });
+    expect(changed.body.updated_at > created.body.updated_at).toBe(true);
   });
 
   it('DELETE answers 204, hides the endpoint, cancels its open deliveries and keeps its history', async () => {
