@@ -88,6 +88,10 @@ export class ProblemFilter implements ExceptionFilter {
       case 'entity.too.large':
         return problemBody(413, `The request body is larger than ${error.limit ?? 'the limit of'} bytes.`);
       case 'encoding.unsupported':
+        return problemBody(
+          415,
+          'The request body must be sent as is or with Content-Encoding gzip, deflate or br.',
+        );
       case 'charset.unsupported':
         return problemBody(415, 'The request body must be UTF-8 JSON.');
       default:

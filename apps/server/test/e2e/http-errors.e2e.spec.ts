@@ -93,10 +93,15 @@ describeEachDatabase('HTTP errors as problem+json', (db) => {
       `SELECT COUNT(*) AS n FROM events WHERE type = 'inflated.bomb'`,
     );
     expect(Number(row.n)).toBe(0);
-    expect((await post(json('zstd.body'), { 'content-encoding': 'x-unknown' })).status).toBe(415);
-    expect(
-      (await post(json('latin.body'), { 'content-type': 'application/json; charset=latin1' })).status,
-    ).toBe(415);
+    // Each 415 says what was wrong: the encoding, or the charset.
+    const zstd = await post(json('zstd.body'), { 'content-encoding': 'x-unknown' });
+    expect(zstd.status).toBe(415);
+    expect(((await zstd.json()) as { detail: string }).detail).toMatch(
+      /Content-Encoding gzip, deflate or br/,
+    );
+    const latin = await post(json('latin.body'), { 'content-type': 'application/json; charset=latin1' });
+    expect(latin.status).toBe(415);
+    expect(((await latin.json()) as { detail: string }).detail).toBe('The request body must be UTF-8 JSON.');
   });
 
   it('unknown route → 404; a body on an unknown field → 400', async () => {
