@@ -18,4 +18,20 @@ describe('docs/openapi.json', () => {
     const committed = JSON.parse(readFileSync(resolve(__dirname, '../../../docs/openapi.json'), 'utf8'));
     expect(committed).toEqual(served);
   });
+
+  it('documents the 429 of every authenticated operation, with Retry-After, and the public /metrics', async () => {
+    type Operation = { responses: Record<string, { headers?: object; content?: object }> };
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+    );
+    const authenticated = operations.filter(({ operation }) => '401' in operation.responses);
+    expect(authenticated.length).toBeGreaterThan(15);
+    for (const { path, method, operation } of authenticated) {
+      expect(operation.responses['429']?.headers, `${method} ${path}`).toHaveProperty('Retry-After');
+    }
+    expect(document.paths['/metrics']?.get?.responses['200']?.content).toHaveProperty('text/plain');
+  });
 });

@@ -27,14 +27,21 @@ export class ProblemDto {
   errors: FieldErrorDto[];
 }
 
-/** Documents the problem responses a route can give. */
+/**
+ * Documents the problem responses a route can give. A route that authenticates (401) is also rate
+ * limited per API key, so 429 comes with it.
+ */
 export function ApiProblems(...statuses: number[]) {
+  const documented = statuses.includes(401) ? [...statuses, 429] : statuses;
   return applyDecorators(
-    ...statuses.map((status) =>
+    ...documented.map((status) =>
       ApiResponse({
         status,
         description: PROBLEM_DESCRIPTIONS[status] ?? 'Error',
         content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+        ...(status === 429
+          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } }
+          : {}),
       }),
     ),
     ApiExtraModels(ProblemDto),

@@ -1,11 +1,11 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
 import { DeliveryMetrics } from './delivery-metrics';
 
 /** `GET /metrics`: Prometheus text, no authentication (§3). */
-@ApiExcludeController()
+@ApiTags('Operations')
 @Public()
 @Controller()
 export class MetricsController {
@@ -15,6 +15,8 @@ export class MetricsController {
   ) {}
 
   @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format); docs/delivery.md lists them' })
+  @ApiOkResponse({ content: { 'text/plain': { schema: { type: 'string' } } } })
   async scrape(@Res() response: unknown): Promise<void> {
     const body = await this.metrics.render();
     const adapter = this.adapterHost.httpAdapter;
