@@ -552,7 +552,7 @@ async function main() {
   note(`analytics page  ${analytics.url}/_mock`);
   note(`shipping page   ${shipping.url}/_mock`);
   say();
-  note('Try the CLI against it (packages/cli/dist/cli.js, acme-webhooks once installed):');
+  note('Try the CLI against it (npx acme-webhooks, in this repository):');
   note(dim(`  export ACME_WEBHOOKS_URL=${server.url} ACME_WEBHOOKS_API_KEY=${apiKey}`));
   cli('tail                       # follow deliveries live');
   cli(`deliveries list --endpoint ${shippingEndpoint.id} --status dead`);
