@@ -54,6 +54,15 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
     await receiver?.close();
   });
 
+  /** An endpoint on the receiver's `/<name>`, in tenant `<name>`: its id. */
+  async function endpointNamed(name: string, settings: Record<string, unknown>, events = ['*']) {
+    const created = await call(server, 'POST', '/webhook-endpoints', {
+      body: { url: `${receiver.url}/${name}`, events, tenant_id: name, ...settings },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id as string;
+  }
+
   it('never exceeds max_concurrency across workers and delivers each event once', async () => {
     // 12 endpoints × cap 6 = 72 slots: more than one worker runs at once (64), so both must claim,
     // and every endpoint's cap is contended by both.
@@ -89,15 +98,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
   });
 
   it('two workers claiming the same endpoint at the same instant never lease more than its cap', async () => {
-    const created = await call(server, 'POST', '/webhook-endpoints', {
-      body: {
-        url: `${receiver.url}/race`,
-        events: ['nothing.matches'],
-        max_concurrency: 3,
-        tenant_id: 'race',
-      },
-    });
-    expect(created.status).toBe(201);
+    const endpointId = await endpointNamed('race', { max_concurrency: 3 }, ['nothing.matches']);
     // Due an hour from now: the running dispatchers leave them alone; the claims below pass that time,
     // so nothing else may be open (those leases would look expired an hour from now).
     const open = async () =>
@@ -114,7 +115,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
     }
     const later = new Date(Date.now() + 3_600_000);
     const rows = Array.from({ length: 30 }, (_, i) =>
-      newDelivery({ id: `evt_race${i}`, tenantId: 'race' }, created.body.id, 'event', later),
+      newDelivery({ id: `evt_race${i}`, tenantId: 'race' }, endpointId, 'event', later),
     );
     await server.dataSource.getRepository(Delivery).insert(rows);
     const [a, b] = workers.map((worker) => worker.get(DeliveryClaims));
@@ -125,7 +126,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
           claims.claimDueDeliveries({ leaseToken: `race-${round}-${i}`, limit: 10, now, leaseMs: 500 }),
         ),
       );
-      const ofRace = claimed.flat().filter((delivery) => delivery.endpointId === created.body.id);
+      const ofRace = claimed.flat().filter((delivery) => delivery.endpointId === endpointId);
       expect(ofRace).toHaveLength(3);
       // Each round's leases expire before the next round's `now`.
     }
@@ -135,15 +136,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
   // lock, still has free slots and chooses rows the first just leased: its lease UPDATE skips them
   // and it reads back only what it did lease.
   it('two workers racing for the same due rows under a roomy cap lease each row once', async () => {
-    const created = await call(server, 'POST', '/webhook-endpoints', {
-      body: {
-        url: `${receiver.url}/roomy`,
-        events: ['nothing.matches'],
-        max_concurrency: 50,
-        tenant_id: 'roomy',
-      },
-    });
-    expect(created.status).toBe(201);
+    const endpointId = await endpointNamed('roomy', { max_concurrency: 50 }, ['nothing.matches']);
     const later = new Date(Date.now() + 7_200_000);
     const [a, b] = workers.map((worker) => worker.get(DeliveryClaims));
     const findBy = vi.spyOn(EntityManager.prototype, 'findBy');
@@ -151,7 +144,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
       for (let round = 0; round < 6; round++) {
         const due = new Date(later.getTime() + round * 10_000);
         const rows = Array.from({ length: 4 }, (_, i) =>
-          newDelivery({ id: `evt_roomy${round}_${i}`, tenantId: 'roomy' }, created.body.id, 'event', due),
+          newDelivery({ id: `evt_roomy${round}_${i}`, tenantId: 'roomy' }, endpointId, 'event', due),
         );
         await server.dataSource.getRepository(Delivery).insert(rows);
         const now = new Date(due.getTime() + 1_000);
@@ -162,7 +155,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
         );
         const ids = claimed
           .flat()
-          .filter((d) => d.endpointId === created.body.id)
+          .filter((d) => d.endpointId === endpointId)
           .map((d) => d.id);
         expect(ids.sort()).toEqual(rows.map((row) => row.id).sort());
         for (const [i, mine] of claimed.entries()) {
@@ -171,7 +164,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
         // Settled, so the next round (past these leases' expiry) sees only its own rows.
         await server.dataSource
           .getRepository(Delivery)
-          .update({ endpointId: created.body.id }, { status: 'cancelled', nextAttemptAt: null });
+          .update({ endpointId }, { status: 'cancelled', nextAttemptAt: null });
       }
       // The race this test is about did happen: a claim read back what it had leased.
       const rereads = findBy.mock.calls.filter(([, where]) =>
@@ -186,19 +179,11 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
   // Which worker wins each opening of the window is a race; here the claims are made in a set order,
   // at set times, so the shared window is what decides.
   it("one worker's starts count in the other's rate window", async () => {
-    const created = await call(server, 'POST', '/webhook-endpoints', {
-      body: {
-        url: `${receiver.url}/shared-rate`,
-        events: ['nothing.matches'],
-        rate_limit_per_second: 3,
-        tenant_id: 'shared-rate',
-      },
-    });
-    expect(created.status).toBe(201);
+    const endpointId = await endpointNamed('shared-rate', { rate_limit_per_second: 3 }, ['nothing.matches']);
     // Due three hours from now: the running dispatchers leave them alone.
     const later = new Date(Date.now() + 10_800_000);
     const rows = Array.from({ length: 12 }, (_, i) =>
-      newDelivery({ id: `evt_shared_rate${i}`, tenantId: 'shared-rate' }, created.body.id, 'event', later),
+      newDelivery({ id: `evt_shared_rate${i}`, tenantId: 'shared-rate' }, endpointId, 'event', later),
     );
     await server.dataSource.getRepository(Delivery).insert(rows);
     const [a, b] = workers.map((worker) => worker.get(DeliveryClaims));
@@ -210,7 +195,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
           now: new Date(later.getTime() + afterMs),
           leaseMs: 60_000,
         })
-      ).filter((delivery) => delivery.endpointId === created.body.id).length;
+      ).filter((delivery) => delivery.endpointId === endpointId).length;
     try {
       expect(await claim(a!, 'shared-a1', 0)).toBe(3);
       // Per process, worker b would have had 3 more within the same second.
@@ -220,16 +205,13 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
     } finally {
       await server.dataSource
         .getRepository(Delivery)
-        .update({ endpointId: created.body.id }, { status: 'cancelled', nextAttemptAt: null });
+        .update({ endpointId }, { status: 'cancelled', nextAttemptAt: null });
     }
   });
 
   it('keeps rate_limit_per_second across workers: at most N requests in any second, not N per worker', async () => {
     const rate = 3;
-    const created = await call(server, 'POST', '/webhook-endpoints', {
-      body: { url: `${receiver.url}/rated`, events: ['*'], rate_limit_per_second: rate, tenant_id: 'rated' },
-    });
-    expect(created.status).toBe(201);
+    await endpointNamed('rated', { rate_limit_per_second: rate });
     const total = 12;
     for (let i = 0; i < total; i++) {
       const published = await call(server, 'POST', '/events', {
@@ -254,10 +236,7 @@ describe.skipIf(mysqlProblem !== null)('several workers on one MySQL database', 
     const dispatchers = workers.map((worker) => worker.get(Dispatcher));
     for (const dispatcher of dispatchers) dispatcher.setPollInterval(null);
     try {
-      const created = await call(server, 'POST', '/webhook-endpoints', {
-        body: { url: `${receiver.url}/probe`, events: ['*'], tenant_id: 'probe' },
-      });
-      expect(created.status).toBe(201);
+      await endpointNamed('probe', {});
       const published = await call(server, 'POST', '/events', {
         body: { type: 'x.y', data: {}, tenant_id: 'probe' },
       });
