@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from '@acme/webhook-verify';
@@ -314,5 +314,44 @@ describe('sign and verify (offline)', () => {
     const missingFile = await runBin(['sign', '--secret', SECRET, '--file', join(dir, 'nope.json')]);
     expect(missingFile.code).toBe(1);
     expect(expectOneLine(missingFile.stderr)).toContain('ENOENT');
+  });
+});
+
+// CONTRACT §4: every verifier here passes every vector of shared/vectors/signatures.json (copied into
+// the SDK's tests). `acme-webhooks verify` is one: exit 0 for the valid ones, 1 for the others, never
+// a usage error (an empty headers file is a missing signature header, not a mistake).
+describe('verify passes every signature vector', () => {
+  const { vectors } = JSON.parse(
+    readFileSync(new URL('../../webhook-verify/test/vectors/signatures.json', import.meta.url), 'utf8'),
+  ) as {
+    vectors: {
+      name: string;
+      valid: boolean;
+      secrets: string[];
+      now: number;
+      tolerance_seconds: number;
+      body: string;
+      headers: Record<string, string>;
+    }[];
+  };
+
+  it.each(vectors.map((vector) => [vector.name, vector] as const))('%s', async (name, vector) => {
+    const bodyFile = join(dir, `vector-${name}.body`);
+    const headersFile = join(dir, `vector-${name}.headers.json`);
+    writeFileSync(bodyFile, vector.body);
+    writeFileSync(headersFile, JSON.stringify(vector.headers));
+    const { code, stderr } = await runBin([
+      'verify',
+      ...vector.secrets.flatMap((secret) => ['--secret', secret]),
+      '--file',
+      bodyFile,
+      '--headers',
+      headersFile,
+      '--now',
+      String(vector.now),
+      '--tolerance',
+      String(vector.tolerance_seconds),
+    ]);
+    expect(code, stderr).toBe(vector.valid ? 0 : 1);
   });
 });

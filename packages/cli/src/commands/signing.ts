@@ -180,7 +180,8 @@ export const verifyCommand: Command = {
       Object.assign(headers, parseHeadersFile(text, `--headers ${file}`));
     }
     Object.assign(headers, headerOption(ctx.values, 'header'));
-    if (Object.keys(headers).length === 0) {
+    // A headers file may hold none (`{}`): then the verdict is that the signature header is missing.
+    if (file === undefined && Object.keys(headers).length === 0) {
       throw new UsageError(
         'no headers: give the received headers with --header "Name: value" or --headers <file>',
       );
