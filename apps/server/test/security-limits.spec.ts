@@ -159,6 +159,13 @@ describeEachDatabase('input limits: each refusal is a 400 naming the field, and 
     ['limit=0', 'GET', '/events?limit=0', undefined, 'limit'],
     ['limit=abc', 'GET', '/deliveries?limit=abc', undefined, 'limit'],
     ['a made-up cursor', 'GET', '/webhook-endpoints?cursor=garbage', undefined, 'cursor'],
+    [
+      "another list's cursor (an event id on the deliveries list)",
+      'GET',
+      `/deliveries?cursor=${Buffer.from('evt_01M8E6MJ7JKTS0H79T6B785D7W').toString('base64url')}`,
+      undefined,
+      'cursor',
+    ],
     ['a tenant_id filter with spaces', 'GET', '/events?tenant_id=a%20b', undefined, 'tenant_id'],
     [
       'a 300-character tenant_id filter',

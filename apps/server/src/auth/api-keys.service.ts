@@ -33,7 +33,7 @@ export class ApiKeysService {
   }
 
   async list(query: ListApiKeysQuery): Promise<Page<ApiKeyDto>> {
-    const { limit, beforeId } = pageOf(query);
+    const { limit, beforeId } = pageOf(query, 'key');
     const rows = await this.keys.listActive({ tenantId: query.tenant_id, beforeId, limit });
     return toPage(rows, limit, presentApiKey);
   }

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { Between, FindOperator, LessThanOrEqual, MoreThanOrEqual } from 'typeorm';
 import { decodeCursor } from './cursor';
+import { type IdPrefix, isId } from './ids';
 import { ApiProblem } from './problem';
 import { IsTimestamp } from './validators';
 
@@ -61,12 +62,15 @@ export function createdWithin({ since, until }: CreatedWindow): FindOperator<Dat
   return undefined;
 }
 
-/** The page size and the id to continue below, validated. */
-export function pageOf(query: ListQuery): { limit: number; beforeId: string | undefined } {
+/**
+ * The page size and the id to continue from, validated: a cursor must hold an id of the kind the
+ * list returns (`listed`), so one taken from another list is refused instead of paging nonsense.
+ */
+export function pageOf(query: ListQuery, listed: IdPrefix): { limit: number; beforeId: string | undefined } {
   let beforeId: string | undefined;
   if (query.cursor !== undefined) {
     beforeId = decodeCursor(query.cursor) ?? undefined;
-    if (beforeId === undefined)
+    if (beforeId === undefined || !isId(beforeId, listed))
       throw ApiProblem.invalidField('cursor', 'is not a cursor returned by this list');
   }
   return { limit: query.limit ?? DEFAULT_PAGE_SIZE, beforeId };

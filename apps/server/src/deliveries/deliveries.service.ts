@@ -12,7 +12,7 @@ export class DeliveriesService {
   constructor(private readonly deliveries: DeliveriesRepository) {}
 
   async list(caller: Caller, query: ListDeliveriesQuery): Promise<Page<DeliveryDto>> {
-    const { limit, beforeId } = pageOf(query);
+    const { limit, beforeId } = pageOf(query, 'dlv');
     const rows = await this.deliveries.list(
       {
         tenantId: caller.tenantForFilter(query.tenant_id),
@@ -28,7 +28,7 @@ export class DeliveriesService {
 
   /** Deliveries of one event the caller can see (the event's visibility is checked by the caller). */
   async listForEvent(eventId: string, query: ListQuery): Promise<Page<DeliveryDto>> {
-    const { limit, beforeId } = pageOf(query);
+    const { limit, beforeId } = pageOf(query, 'dlv');
     const rows = await this.deliveries.list({ eventId }, { beforeId, limit });
     return toPage(rows, limit, presentDelivery);
   }
@@ -39,7 +39,7 @@ export class DeliveriesService {
 
   async attempts(caller: Caller, id: string, query: ListQuery): Promise<Page<AttemptDto>> {
     const delivery = await this.deliveries.visible(caller, id);
-    const { limit, beforeId: afterId } = pageOf(query);
+    const { limit, beforeId: afterId } = pageOf(query, 'att');
     const rows = await this.deliveries.listAttempts(delivery.id, { afterId, limit });
     return toPage(rows, limit, presentAttempt);
   }

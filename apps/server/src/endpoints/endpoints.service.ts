@@ -70,7 +70,7 @@ export class EndpointsService {
   }
 
   async list(caller: Caller, query: ListEndpointsQuery): Promise<Page<EndpointDto>> {
-    const { limit, beforeId } = pageOf(query);
+    const { limit, beforeId } = pageOf(query, 'wh');
     const rows = await this.endpoints.listLive(
       { tenantId: caller.tenantForFilter(query.tenant_id) },
       { beforeId, limit },

@@ -222,7 +222,7 @@ export class EventsService {
   }
 
   async list(caller: Caller, query: ListEventsQuery): Promise<Page<EventDto>> {
-    const { limit, beforeId } = pageOf(query);
+    const { limit, beforeId } = pageOf(query, 'evt');
     const rows = await this.events.list(
       {
         tenantId: caller.tenantForFilter(query.tenant_id),
