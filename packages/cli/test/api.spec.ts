@@ -393,6 +393,46 @@ describe('requests the CLI sends', () => {
     expect(Date.now() - started).toBeLessThan(400);
   });
 
+  it('deliveries attempts and events get --deliveries show every page, not only the first', async () => {
+    const attempt = (n: number) => ({
+      id: `att_${n}`,
+      delivery_id: 'dlv_1',
+      attempt_number: n,
+      trigger: 'scheduled',
+      started_at: '2025-01-13T12:35:00.000Z',
+      duration_ms: 12,
+      request: { url: 'http://127.0.0.1:4000/hooks', headers: {} },
+      response: { status: 500, headers: {}, body: '', body_truncated: false },
+      error: null,
+    });
+    const pages =
+      <T>(first: T, second: T) =>
+      (req: Seen) =>
+        new URL(req.url, base).searchParams.get('cursor') === 'next'
+          ? { status: 200, body: { data: [second], next_cursor: null } }
+          : { status: 200, body: { data: [first], next_cursor: 'next' } };
+    routes['GET /deliveries/dlv_1/attempts'] = pages(attempt(1), attempt(2));
+    routes['GET /events/evt_1'] = () => ({
+      status: 200,
+      body: {
+        id: 'evt_1',
+        type: 'invoice.paid',
+        tenant_id: 'default',
+        created_at: '2025-01-13T12:35:00.000Z',
+        data: {},
+      },
+    });
+    routes['GET /events/evt_1/deliveries'] = pages(delivery('dlv_a', 'succeeded'), delivery('dlv_b', 'dead'));
+
+    const attempts = await runBin(['deliveries', 'attempts', 'dlv_1', '--json'], { env: env() });
+    expect(attempts.code).toBe(0);
+    expect(JSON.parse(attempts.stdout).data.map((a: { id: string }) => a.id)).toEqual(['att_1', 'att_2']);
+
+    const event = await runBin(['events', 'get', 'evt_1', '--deliveries', '--json'], { env: env() });
+    expect(event.code).toBe(0);
+    expect(JSON.parse(event.stdout).deliveries.map((d: { id: string }) => d.id)).toEqual(['dlv_a', 'dlv_b']);
+  });
+
   it('deliveries retry exits 1 when its attempt failed, 0 when it succeeded', async () => {
     routes['GET /deliveries/dlv_1'] = () => ({ status: 200, body: delivery('dlv_1', 'dead', 3, 500) });
     routes['POST /deliveries/dlv_1/retry'] = () => ({ status: 202, body: delivery('dlv_1', 'dead', 4, 503) });

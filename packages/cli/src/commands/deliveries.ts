@@ -5,7 +5,7 @@ import { stringOption, timeOption } from '../options.js';
 import { formatTime } from '../output.js';
 import type { Attempt, Delivery } from '../types.js';
 import { ATTEMPT_COLUMNS, attemptResult, DELIVERY_COLUMNS, lastResult } from './columns.js';
-import { listCommand } from './paging.js';
+import { fetchAllPages, listCommand } from './paging.js';
 
 const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'dead', 'cancelled'];
 
@@ -124,9 +124,11 @@ const attempts: Command = {
   },
   examples: ['acme-webhooks deliveries attempts dlv_123', 'acme-webhooks deliveries attempts dlv_123 -v'],
   async run(ctx) {
-    const page = await ctx
-      .api()
-      .getPage<Attempt>(`/deliveries/${segment(ctx.positionals[0] ?? '')}/attempts`);
+    // A handful per delivery (the retry schedule's length, plus manual retries): all of them.
+    const page = await fetchAllPages<Attempt>(
+      ctx,
+      `/deliveries/${segment(ctx.positionals[0] ?? '')}/attempts`,
+    );
     const rows = page.data;
     ctx.out.result(page, () => {
       if (!ctx.values.verbose) return ctx.out.table(rows, ATTEMPT_COLUMNS, 'No attempts yet.');

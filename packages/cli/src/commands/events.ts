@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { jsonObjectOption, stringOption, timeOption } from '../options.js';
 import type { Delivery, WebhookEvent } from '../types.js';
 import { DELIVERY_COLUMNS, EVENT_COLUMNS } from './columns.js';
-import { listCommand } from './paging.js';
+import { fetchAllPages, listCommand } from './paging.js';
 
 const send: Command = {
   name: 'events send',
@@ -95,7 +95,7 @@ const get: Command = {
       ctx.out.result(event, () => ctx.out.record(event, ['id', 'type', 'tenant_id', 'created_at', 'data']));
       return 0;
     }
-    const deliveries = await ctx.api().getPage<Delivery>(`/events/${id}/deliveries`, { limit: 250 });
+    const deliveries = await fetchAllPages<Delivery>(ctx, `/events/${id}/deliveries`);
     ctx.out.result({ event, deliveries: deliveries.data }, () => {
       ctx.out.record(event, ['id', 'type', 'tenant_id', 'created_at', 'data']);
       ctx.out.line();

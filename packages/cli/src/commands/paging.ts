@@ -7,16 +7,27 @@ import type { Page } from '../types.js';
 /** GETs a list; with --all follows next_cursor and returns everything as one page. */
 async function fetchList<T>(ctx: CommandContext, path: string, query: Query): Promise<Page<T>> {
   const limit = intOption(ctx.values, 'limit', 1, 250);
+  if (ctx.values.all === true) return fetchAllPages<T>(ctx, path, query, limit);
+  return ctx.api().getPage<T>(path, { ...query, limit, cursor: stringOption(ctx.values, 'cursor') });
+}
+
+/**
+ * Every page of `path` from the `--cursor` given (if any), `pageSize` at a time, as one page: for
+ * `--all`, and for the short lists a command shows whole (a delivery's attempts, an event's deliveries).
+ */
+export async function fetchAllPages<T>(
+  ctx: CommandContext,
+  path: string,
+  query: Query = {},
+  pageSize = 250,
+): Promise<Page<T>> {
+  const data: T[] = [];
   let cursor = stringOption(ctx.values, 'cursor');
-  const first = await ctx.api().getPage<T>(path, { ...query, limit, cursor });
-  if (ctx.values.all !== true) return first;
-  const data = [...first.data];
-  cursor = first.next_cursor ?? undefined;
-  while (cursor) {
-    const page = await ctx.api().getPage<T>(path, { ...query, limit: limit ?? 250, cursor });
+  do {
+    const page = await ctx.api().getPage<T>(path, { ...query, limit: pageSize, cursor });
     data.push(...page.data);
     cursor = page.next_cursor ?? undefined;
-  }
+  } while (cursor);
   return { data, next_cursor: null };
 }
 
