@@ -14,13 +14,16 @@
 // BENCH_MAX_CONCURRENCY (the bench endpoint's max_concurrency, default 64: the same 64 requests in flight as the
 // baselines; `default` leaves the server's default of 10),
 // BENCH_SERVER_NODE_ARGS (extra node flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
-// BENCH_SERVER_MAIN (the server's entry file, default apps/server/dist/main.js: to compare two builds).
+// BENCH_SERVER_MAIN (the server's entry file, default apps/server/dist/main.js: to compare two builds),
+// BENCH_DATABASE (`mysql`, the default, or `sqlite`: ours on the embedded default, a fresh file in a temp folder).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { Queue, Worker } from 'bullmq';
 import mysql from 'mysql2/promise';
 import { Agent, request } from 'undici';
@@ -41,6 +44,9 @@ const MAX_CONCURRENCY =
 const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? join(root, 'apps/server/dist/main.js');
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const API_KEY = 'bench-admin-key-0123456789';
+const DATABASE = process.env.BENCH_DATABASE ?? 'mysql';
+if (DATABASE !== 'mysql' && DATABASE !== 'sqlite') throw new Error('BENCH_DATABASE must be mysql or sqlite');
+const STORE_NAME = DATABASE === 'sqlite' ? 'SQLite' : 'MySQL';
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
@@ -237,14 +243,53 @@ async function twoHopCeiling(receiver) {
   }
 }
 
-async function startAcme(database) {
+/**
+ * Where ours keeps its data for one run: a fresh MySQL database, or (BENCH_DATABASE=sqlite) a SQLite
+ * file in a fresh temp folder. `attempts()` counts the attempt log; `drop()` removes it all.
+ */
+async function freshStore() {
+  if (DATABASE === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'acme-bench-'));
+    const file = join(dir, 'webhooks.sqlite');
+    return {
+      url: `sqlite:${file}`,
+      async attempts() {
+        const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5_000 });
+        try {
+          return Number(db.prepare('SELECT COUNT(*) AS n FROM attempts').get().n);
+        } finally {
+          db.close();
+        }
+      },
+      async drop() {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const database = `acme_bench_${process.pid}`;
+  const admin = await mysql.createConnection(MYSQL_URL);
+  await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
+  return {
+    url: `${MYSQL_URL}/${database}`,
+    async attempts() {
+      const [rows] = await admin.query(`SELECT COUNT(*) AS n FROM \`${database}\`.attempts`);
+      return Number(rows[0].n);
+    },
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      await admin.end();
+    },
+  };
+}
+
+async function startAcme(databaseUrl) {
   const child = spawn(process.execPath, [...SERVER_NODE_ARGS, SERVER_MAIN], {
     env: {
       ...process.env,
       NODE_ENV: 'development',
       PORT: '0',
       HOST: '127.0.0.1',
-      DATABASE_URL: `${MYSQL_URL}/${database}`,
+      DATABASE_URL: databaseUrl,
       WEBHOOKS_API_KEY: API_KEY,
       WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
       WEBHOOKS_ROLE: 'all',
@@ -285,15 +330,12 @@ function percentile(sorted, p) {
 }
 
 async function acme(receiver) {
-  const database = `acme_bench_${process.pid}`;
-  const admin = await mysql.createConnection(MYSQL_URL);
-  await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
+  const store = await freshStore();
   let server;
   try {
-    server = await startAcme(database);
+    server = await startAcme(store.url);
   } catch (error) {
-    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
-    await admin.end();
+    await store.drop();
     throw error;
   }
   const api = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
@@ -344,8 +386,8 @@ async function acme(receiver) {
     const expected = EVENTS + total;
     let attemptsLogged;
     for (let waited = 0; ; waited += 50) {
-      attemptsLogged = await admin.query(`SELECT COUNT(*) AS n FROM \`${database}\`.attempts`);
-      if (Number(attemptsLogged[0][0].n) >= expected || waited >= 5_000) break;
+      attemptsLogged = await store.attempts();
+      if (attemptsLogged >= expected || waited >= 5_000) break;
       await sleep(50);
     }
     return {
@@ -355,13 +397,12 @@ async function acme(receiver) {
       latencyP99: percentile(latencies, 99),
       peakRssMb: peakRssMb(server.child.pid),
       serverCpuPerDelivery,
-      attemptsLogged: Number(attemptsLogged[0][0].n),
+      attemptsLogged,
     };
   } finally {
     await stopChild(server.child);
     await api.close();
-    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
-    await admin.end();
+    await store.drop();
   }
 }
 
@@ -377,7 +418,7 @@ try {
   const twoHop = await twoHopCeiling(receiver);
   log(`two-hop ceiling (HTTP in → HTTP out, no DB):  ${twoHop.toFixed(0)} deliveries/s`);
   const ours = await acme(receiver);
-  log(`Acme Webhooks (POST /events → MySQL outbox): ${ours.throughput.toFixed(0)} deliveries/s`);
+  log(`Acme Webhooks (POST /events → ${STORE_NAME} outbox): ${ours.throughput.toFixed(0)} deliveries/s`);
   log(
     `  ratio to raw ceiling: ${(ours.throughput / raw).toFixed(2)}   ratio to BullMQ: ${(ours.throughput / bull).toFixed(2)}   ratio to two-hop ceiling: ${(ours.throughput / twoHop).toFixed(2)}`,
   );
@@ -387,11 +428,12 @@ try {
   );
   log(`  server CPU per delivery (throughput run): ${ours.serverCpuPerDelivery.toFixed(2)} ms`);
   log(
-    `  server peak RSS: ${ours.peakRssMb} MiB; attempts logged in MySQL: ${ours.attemptsLogged}; duplicates: ${ours.duplicates}`,
+    `  server peak RSS: ${ours.peakRssMb} MiB; attempts logged in ${STORE_NAME}: ${ours.attemptsLogged}; duplicates: ${ours.duplicates}`,
   );
   console.log(
     JSON.stringify({
       events: EVENTS,
+      database: DATABASE,
       raw_deliveries_per_s: Math.round(raw),
       bullmq_deliveries_per_s: Math.round(bull),
       acme_deliveries_per_s: Math.round(ours.throughput),
