@@ -84,8 +84,10 @@ export async function insertRows<T extends object>(
 const selectHeads = new WeakMap<EntityMetadata, Map<string, string>>();
 
 /**
- * `SELECT <every column> FROM <table> <alias> WHERE <where> <tail>`: the statement behind selectRows,
- * for sending with others (`queryAll`); `hydrate` turns its rows into entities.
+ * `SELECT <every column> FROM <table> <alias> WHERE <where> <tail>`, as one parameterised statement
+ * (without TypeORM's query building and result transformation, which cost more CPU than the query on
+ * the hot paths), to run alone or send with others (`queryAll`); `hydrate` turns its rows into
+ * entities. Date parameters go through `persisted` first.
  */
 export function selectStatement<T extends object>(
   manager: EntityManager,
@@ -129,20 +131,6 @@ export function hydrate<T extends object>(
     }
     return entity as T;
   });
-}
-
-/**
- * Entities of `target` matching `where` (which may name columns through `alias`), as one
- * parameterised query on the manager's connection, hydrated by the driver: without TypeORM's query
- * building and result transformation, which cost more CPU than the query on the hot paths (claims,
- * attempt recording). Arguments as selectStatement's; date parameters go through `persisted` first.
- */
-export async function selectRows<T extends object>(
-  ...args: Parameters<typeof selectStatement<T>>
-): Promise<T[]> {
-  const [manager, target] = args;
-  const { sql, params } = selectStatement(...args);
-  return hydrate(manager, target, await manager.query(sql, params));
 }
 
 /**
