@@ -21,6 +21,9 @@ const IS_KIND = {
 /** Fields a 2xx answer must have, and their kind: anything else is not the Acme Webhooks API. */
 export type Shape = Record<string, keyof typeof IS_KIND>;
 
+/** Any one resource of the API (an event, a delivery…): it has its `id`. */
+export const RESOURCE: Shape = { id: 'string' };
+
 export interface RequestOptions {
   query?: Query;
   body?: unknown;

@@ -1,4 +1,4 @@
-import { type Query, segment } from '../api-client.js';
+import { type Query, RESOURCE, segment } from '../api-client.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import { stringOption, timeOption } from '../options.js';
@@ -91,7 +91,7 @@ const get: Command = {
   async run(ctx) {
     const delivery = await ctx
       .api()
-      .get<Delivery>(`/deliveries/${segment(ctx.positionals[0] ?? '')}`, undefined, { id: 'string' });
+      .get<Delivery>(`/deliveries/${segment(ctx.positionals[0] ?? '')}`, undefined, RESOURCE);
     ctx.out.result(delivery, () => ctx.out.record(delivery, DELIVERY_FIELDS));
     return 0;
   },
@@ -171,8 +171,8 @@ const retry: Command = {
   async run(ctx) {
     const id = ctx.positionals[0] ?? '';
     const path = `/deliveries/${segment(id)}`;
-    const before = await ctx.api().get<Delivery>(path, undefined, { id: 'string' });
-    const after = await ctx.api().post<Delivery>(`${path}/retry`, undefined, { shape: { id: 'string' } });
+    const before = await ctx.api().get<Delivery>(path, undefined, RESOURCE);
+    const after = await ctx.api().post<Delivery>(`${path}/retry`, undefined, { shape: RESOURCE });
     const { line, failed } = describeRetry(before, after);
     ctx.out.result(after, () => {
       ctx.out.line(line);

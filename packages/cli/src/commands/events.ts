@@ -1,4 +1,4 @@
-import { segment } from '../api-client.js';
+import { RESOURCE, segment } from '../api-client.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { jsonObjectOption, stringOption, timeOption } from '../options.js';
@@ -41,7 +41,7 @@ const send: Command = {
     const key = stringOption(ctx.values, 'idempotency-key');
     const event = await ctx.api().post<WebhookEvent>('/events', body, {
       headers: key ? { 'idempotency-key': key } : undefined,
-      shape: { id: 'string' },
+      shape: RESOURCE,
     });
     ctx.out.result(event, () => {
       ctx.out.line(`Accepted event ${event.id} (${event.type}, tenant ${event.tenant_id})`);
@@ -90,7 +90,7 @@ const get: Command = {
   examples: ['acme-webhooks events get evt_123', 'acme-webhooks events get evt_123 --deliveries --json'],
   async run(ctx) {
     const id = segment(ctx.positionals[0] ?? '');
-    const event = await ctx.api().get<WebhookEvent>(`/events/${id}`, undefined, { id: 'string' });
+    const event = await ctx.api().get<WebhookEvent>(`/events/${id}`, undefined, RESOURCE);
     if (!ctx.values.deliveries) {
       ctx.out.result(event, () => ctx.out.record(event, ['id', 'type', 'tenant_id', 'created_at', 'data']));
       return 0;
