@@ -10,6 +10,7 @@ import { Initial1795742370281 } from './migrations/1795742370281-Initial';
 import { Replays1795742774411 } from './migrations/1795742774411-Replays';
 import { DeliveryLeaseIndex1795800000000 } from './migrations/1795800000000-DeliveryLeaseIndex';
 import { EndpointRateStarts1796000000000 } from './migrations/1796000000000-EndpointRateStarts';
+import { DeliveryEndpointDueIndex1796100000000 } from './migrations/1796100000000-DeliveryEndpointDueIndex';
 
 /** Every entity of the schema; registered once, in the data source. */
 export const ENTITIES = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   Replays1795742774411,
   DeliveryLeaseIndex1795800000000,
   EndpointRateStarts1796000000000,
+  DeliveryEndpointDueIndex1796100000000,
 ];
