@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, QueryResult, QueryRunner } from 'typeorm';
 
-type IsolationLevel = Parameters<EntityManager['transaction']>[0] & string;
+export type IsolationLevel = Parameters<EntityManager['transaction']>[0] & string;
 
 export interface Statement {
   sql: string;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSqlite } from './data-source';
-import { pipelinedTransaction } from './statement-pipeline';
+import { IsolationLevel, pipelinedTransaction } from './statement-pipeline';
 
 // better-sqlite3 has ONE connection per data source: two overlapping transactions would nest into
 // each other. Queue them per data source instead (MySQL gets a pooled connection per transaction).
@@ -10,13 +10,15 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 /**
  * Runs `work` in a transaction: committed when it resolves, rolled back when it throws.
  * Use this, not `dataSource.transaction`, so SQLite transactions never interleave and MySQL ones
- * send their statements pipelined (statement-pipeline.ts).
+ * send their statements pipelined (statement-pipeline.ts). `isolation` applies to MySQL (SQLite's
+ * transactions are serializable).
  */
 export function runInTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
+  isolation?: IsolationLevel,
 ): Promise<T> {
-  if (!isSqlite(dataSource)) return pipelinedTransaction(dataSource, undefined, work);
+  if (!isSqlite(dataSource)) return pipelinedTransaction(dataSource, isolation, work);
   const previous = sqliteQueues.get(dataSource) ?? Promise.resolve();
   const result = previous.then(() => dataSource.transaction(work));
   sqliteQueues.set(
@@ -31,7 +33,7 @@ export function runInTransaction<T>(
 export class Transactions {
   constructor(private readonly dataSource: DataSource) {}
 
-  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return runInTransaction(this.dataSource, work);
+  run<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
+    return runInTransaction(this.dataSource, work, isolation);
   }
 }
