@@ -103,7 +103,8 @@ describeEachDatabase('delivery engine', (db) => {
   }
 
   // First, while nothing else is in flight: with the poll and the due probe stopped, no retry timer
-  // set and no attempt finishing, only the publish's signal can start the claim that delivers this event.
+  // set and no attempt finishing, only the publish itself can start this event's attempt (here by
+  // handing it to the dispatcher; test/handoff.spec.ts shows the wake-up when a claim must take it).
   it('a publish wakes the dispatcher without waiting for a poll', async () => {
     const dispatcher = server.app.get(Dispatcher);
     const target = await endpoint();

@@ -42,7 +42,7 @@ describe.skipIf(mysqlProblem !== null)('separate api and worker processes on MyS
     await database?.drop();
   });
 
-  function start(name: string, role: 'api' | 'worker'): ServerProcess {
+  function start(name: string, role: 'api' | 'worker' | 'all'): ServerProcess {
     const process = spawnServer(name, { ...env, WEBHOOKS_ROLE: role });
     processes.push(process);
     return process;
@@ -57,16 +57,20 @@ describe.skipIf(mysqlProblem !== null)('separate api and worker processes on MyS
     return { status: response.status, body: (await response.json().catch(() => null)) as { id: string } };
   }
 
-  /** Keeps publishing until the worker holds at least one lease; returns how many it holds. */
-  async function leasesHeldBy(worker: ServerProcess, publishMore: () => Promise<void>): Promise<number> {
+  function connect() {
     const url = new URL(database.databaseUrl);
-    const connection = await createConnection({
+    return createConnection({
       host: url.hostname,
       port: Number(url.port || 3306),
       user: decodeURIComponent(url.username) || 'root',
       password: decodeURIComponent(url.password),
       database: url.pathname.slice(1),
     });
+  }
+
+  /** Keeps publishing until the worker holds at least one lease; returns how many it holds. */
+  async function leasesHeldBy(worker: ServerProcess, publishMore: () => Promise<void>): Promise<number> {
+    const connection = await connect();
     try {
       const deadline = Date.now() + 20_000;
       for (;;) {
@@ -157,4 +161,69 @@ describe.skipIf(mysqlProblem !== null)('separate api and worker processes on MyS
     await stop(workerB);
     await stop(api2);
   }, 150_000);
+
+  it('an all-in-one process SIGKILLed with deliveries handed to it at publish: a worker delivers them when their leases expire', async () => {
+    const all = start('all-1', 'all');
+    const url = await all.url;
+    // The requests are still open at the SIGKILL: nothing was recorded for them.
+    let answerDelayMs = 60_000;
+    receiver.on('/handoff', () => ({ status: 200, delayMs: answerDelayMs }));
+    const tenant = 'handoff';
+    const created = await api(url, 'POST', '/webhook-endpoints', {
+      url: `${receiver.url}/handoff`,
+      events: ['*'],
+      tenant_id: tenant,
+    });
+    expect(created.status).toBe(201);
+    const events: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      const response = await api(url, 'POST', '/events', {
+        type: 'handoff.test',
+        data: { n },
+        tenant_id: tenant,
+      });
+      expect(response.status).toBe(202);
+      events.push(response.body.id);
+    }
+    const connection = await connect();
+    try {
+      // Each 202 came after its delivery was committed leased to the all-in-one process.
+      const [leased] = await connection.query(
+        'SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ? AND lease_owner LIKE ?',
+        [created.body.id, `%:${all.child.pid}:%`],
+      );
+      expect(Number((leased as Array<{ n: number }>)[0]!.n)).toBe(5);
+      await receiver.waitFor(
+        () => receiver.received('/handoff').length === 5,
+        10_000,
+        'five attempts in flight',
+      );
+      await crash(all);
+      answerDelayMs = 0;
+
+      const worker = start('worker-c', 'worker');
+      await worker.url;
+      await receiver.waitFor(
+        () => receiver.received('/handoff').length >= 10,
+        30_000,
+        'the five again, once the leases expired',
+      );
+      const deadline = Date.now() + 10_000;
+      let rows: Array<{ event_id: string; status: string }> = [];
+      while (Date.now() < deadline) {
+        const [result] = await connection.query(
+          'SELECT event_id, status FROM deliveries WHERE endpoint_id = ?',
+          [created.body.id],
+        );
+        rows = result as typeof rows;
+        if (rows.every((row) => row.status === 'succeeded')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(rows.map((row) => row.status)).toEqual(Array(5).fill('succeeded'));
+      expect(new Set(rows.map((row) => row.event_id))).toEqual(new Set(events));
+      await stop(worker);
+    } finally {
+      await connection.end();
+    }
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Attempt } from './attempt.entity';
 import { DeliveriesRepository } from './deliveries.repository';
 import { Delivery } from './delivery.entity';
+import { DeliveryHandoff } from './delivery-handoff';
 import { DeliverySignal } from './delivery-signal';
 
 /**
@@ -11,7 +12,7 @@ import { DeliverySignal } from './delivery-signal';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Delivery, Attempt])],
-  providers: [DeliveriesRepository, DeliverySignal],
-  exports: [DeliveriesRepository, DeliverySignal, TypeOrmModule],
+  providers: [DeliveriesRepository, DeliverySignal, DeliveryHandoff],
+  exports: [DeliveriesRepository, DeliverySignal, DeliveryHandoff, TypeOrmModule],
 })
 export class DeliveriesModule {}

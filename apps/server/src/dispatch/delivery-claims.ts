@@ -27,6 +27,11 @@ export interface ClaimRequest {
   /** Told how long until an endpoint whose `rate_limit_per_second` is used up may start again. */
   onRateLimited?: (waitMs: number) => void;
   /**
+   * Told when due deliveries were left unclaimed for lack of room: an endpoint at its cap or its
+   * rate (then a freed slot can start one), as opposed to everything due having been taken.
+   */
+  onCapped?: () => void;
+  /**
    * The claiming dispatcher's own requests, counted from memory instead of from its leases: its
    * leases whose token starts with `leasePrefix` are left out of the live-lease counts and
    * `inFlight` (per endpoint: requests not yet answered, or failed and not yet recorded) is counted
@@ -106,6 +111,7 @@ export class DeliveryClaims {
     // 1. Endpoints already at their cap or their rate stay out of the candidate windows, so their
     // backlog cannot fill the windows while others wait.
     const saturated = await this.saturatedEndpoints(manager, now, request);
+    if (saturated.size > 0) request.onCapped?.();
 
     // 2. Two windows, first attempts and retries, so neither can starve the other.
     const window = Math.max(limit * 4, 100);
@@ -181,6 +187,7 @@ export class DeliveryClaims {
       }
     }
     await this.recordRateStarts(manager, request.leaseToken, nowMs, started, recorded);
+    if ([...byEndpoint.values()].some((queue) => queue.length > 0)) request.onCapped?.();
     if (chosen.length === 0) return none;
 
     // 6. Lease them; the conditions repeat the claim rule, so a row claimed (or attempted and
@@ -251,6 +258,41 @@ export class DeliveryClaims {
       [...OPEN_STATUSES, instant(manager, since), ...rule.params, limit],
     );
     return rows.map((row) => `${row.id}#${Number(row.attempts)}`);
+  }
+
+  /**
+   * For a handoff at publish (DeliveryHandoff), inside the publish transaction: locks the endpoints,
+   * as a claim does (in id order, so publishes, claims and records never deadlock), and behind the
+   * locks, in the same packet, counts their requests in flight (other workers' live leases) and finds
+   * those with a claimable delivery already due (a backlog, which a claim drains first, oldest first).
+   */
+  async handoffCandidates(
+    manager: EntityManager,
+    endpointIds: string[],
+    now: Date,
+    own: OwnRequests,
+  ): Promise<{ endpoint: Endpoint; inFlight: number; backlog: boolean }[]> {
+    if (endpointIds.length === 0) return [];
+    const ids = [...endpointIds].sort();
+    const rule = claimable(manager, now);
+    const [locked, leases, due] = await queryAll(manager, [
+      endpointLockStatement(manager, ids),
+      liveLeaseCounts(manager, now, ids, own),
+      {
+        sql:
+          `SELECT e.id AS endpointId FROM endpoints e WHERE e.id IN (${placeholders(ids.length)}) AND EXISTS (` +
+          `SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status IN (${placeholders(OPEN_STATUSES.length)})` +
+          ` AND ${rule.sql})`,
+        params: [...ids, ...OPEN_STATUSES, ...rule.params],
+      },
+    ]);
+    const inFlight = inFlightCounts(leases!.rows, ids, own);
+    const backlog = new Set(due!.rows.map((row) => String(row.endpointId)));
+    return hydrate(manager, Endpoint, locked!.rows).map((endpoint) => ({
+      endpoint,
+      inFlight: inFlight.get(endpoint.id) ?? 0,
+      backlog: backlog.has(endpoint.id),
+    }));
   }
 
   /** Gives leases back (shutdown before an attempt started): the deliveries are due again at once. */

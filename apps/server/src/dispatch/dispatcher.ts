@@ -6,13 +6,18 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Interval, SchedulerRegistry } from '@nestjs/schedule';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import type { Delivery } from '../deliveries/delivery.entity';
+import { DeliveryHandoff, Handoff } from '../deliveries/delivery-handoff';
 import { DeliverySignal } from '../deliveries/delivery-signal';
+import type { WebhookEvent } from '../events/event.entity';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryAttempter } from './delivery-attempter';
 import { ClaimedDelivery, DeliveryClaims, leaseTokenFactory } from './delivery-claims';
+import { allowedInFlight } from './endpoint-health';
 
 /** Requests one worker process has in flight at once (over all endpoints). */
 const MAX_IN_FLIGHT_PER_WORKER = 64;
@@ -66,6 +71,15 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
    */
   private readonly requests = new Map<string, number>();
   private requestCount = 0;
+  /** Deliveries taken at publish whose transaction has not committed yet (their slots are held). */
+  private handedOff = 0;
+  /**
+   * Whether the last claim round left due deliveries behind for lack of room (an endpoint's cap or
+   * rate, or this worker's limits): only then can a freed slot start something, so only then does
+   * an attempt's end wake a claim round. Whatever else falls due wakes one itself (a publish that
+   * left deliveries unclaimed, a retry's timer, the due probe, the poll).
+   */
+  private leftBehind = true;
   private claiming = false;
   private wakeRequested = false;
   private stopping = false;
@@ -89,10 +103,14 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly recorder: AttemptRecorder,
     private readonly signal: DeliverySignal,
     private readonly scheduler: SchedulerRegistry,
+    private readonly handoff: DeliveryHandoff,
   ) {}
+
+  private unregisterHandoff: (() => void) | undefined;
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.signal.subscribe(() => this.wake());
+    this.unregisterHandoff = this.handoff.register({ take: (...args) => this.takeAtPublish(...args) });
     this.setPollInterval(POLL_INTERVAL_MS);
     this.setDueProbeInterval(DUE_PROBE_INTERVAL_MS);
     this.wake();
@@ -141,21 +159,25 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     try {
       do {
         this.wakeRequested = false;
-        const limit = Math.min(
-          CLAIM_BATCH,
-          MAX_IN_FLIGHT_PER_WORKER - this.requestCount,
-          MAX_UNRECORDED_PER_WORKER - this.inFlight.size,
-        );
-        if (limit <= 0) break;
+        const limit = Math.min(CLAIM_BATCH, this.roomLeft());
+        if (limit <= 0) {
+          this.leftBehind = true;
+          break;
+        }
         const leaseToken = this.nextLeaseToken();
+        let capped = false;
         const claimed = await this.claims.claimDueBatch({
           leaseToken,
           limit,
           now: this.clock.now(),
           leaseMs: this.attempter.leaseMs,
           onRateLimited: (waitMs) => this.wakeAt(new Date(this.clock.now().getTime() + waitMs)),
+          onCapped: () => {
+            capped = true;
+          },
           own: { leasePrefix: this.nextLeaseToken.prefix, inFlight: this.requests },
         });
+        this.leftBehind = capped || claimed.length === limit;
         if (this.stopping) {
           await this.claims.releaseLeases(
             claimed.map((c) => c.delivery.id),
@@ -175,18 +197,108 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.wakeRequested && !this.stopping) this.wake();
   }
 
-  private start({ delivery, endpoint, event }: ClaimedDelivery, leaseToken: string): void {
+  /** Requests this worker may still start: under both of its limits, counting handoffs not yet committed. */
+  private roomLeft(): number {
+    return Math.min(
+      MAX_IN_FLIGHT_PER_WORKER - this.requestCount,
+      MAX_UNRECORDED_PER_WORKER - this.inFlight.size - this.handedOff,
+    );
+  }
+
+  private holdSlots(endpointId: string, count: number): void {
+    this.requests.set(endpointId, (this.requests.get(endpointId) ?? 0) + count);
+    this.requestCount += count;
+  }
+
+  private freeSlots(endpointId: string, count: number): void {
+    this.requestCount -= count;
+    const left = (this.requests.get(endpointId) ?? count) - count;
+    if (left > 0) this.requests.set(endpointId, left);
+    else this.requests.delete(endpointId);
+  }
+
+  /**
+   * The handoff at publish (DeliveryHandoff): inside the publish transaction, leases the new
+   * deliveries this worker can start now, endpoint by endpoint under the same rule as a claim
+   * (`max_concurrency` counting every worker's requests, under the endpoint's lock), and only for an
+   * endpoint with a clean record (no failure streak, so no circuit), no `rate_limit_per_second`
+   * and no due backlog (a claim drains that first, oldest first). Their slots are held from here; they
+   * start when the publish commits, or are given back if it does not.
+   */
+  private async takeAtPublish(
+    manager: EntityManager,
+    deliveries: readonly Delivery[],
+    events: readonly WebhookEvent[],
+  ): Promise<Handoff | null> {
+    if (this.stopping || this.roomLeft() <= 0) return null;
+    const byEndpoint = new Map<string, Delivery[]>();
+    for (const delivery of deliveries) {
+      if (delivery.trigger === 'test') continue;
+      byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), delivery]);
+    }
+    const now = this.clock.now();
+    const candidates = await this.claims.handoffCandidates(manager, [...byEndpoint.keys()], now, {
+      leasePrefix: this.nextLeaseToken.prefix,
+      inFlight: this.requests,
+    });
+    if (this.stopping) return null;
+    const leaseToken = this.nextLeaseToken();
+    const leaseExpiresAt = new Date(now.getTime() + this.attempter.leaseMs);
+    const eventsById = new Map(events.map((event) => [event.id, event]));
+    const taken: ClaimedDelivery[] = [];
+    const held = new Map<string, number>();
+    for (const { endpoint, inFlight, backlog } of candidates) {
+      if (endpoint.status !== 'enabled' || endpoint.deletedAt !== null || backlog) continue;
+      if (endpoint.consecutiveFailures > 0 || endpoint.rateLimitPerSecond !== null) continue;
+      const count = Math.min(
+        byEndpoint.get(endpoint.id)!.length,
+        allowedInFlight(endpoint) - inFlight,
+        this.roomLeft(),
+      );
+      if (count <= 0) continue;
+      this.holdSlots(endpoint.id, count);
+      this.handedOff += count;
+      held.set(endpoint.id, count);
+      for (const delivery of byEndpoint.get(endpoint.id)!.slice(0, count)) {
+        delivery.leaseOwner = leaseToken;
+        delivery.leaseExpiresAt = leaseExpiresAt;
+        taken.push({ delivery, endpoint, event: eventsById.get(delivery.eventId) ?? null });
+      }
+    }
+    if (taken.length === 0) return null;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      this.handedOff -= taken.length;
+      return true;
+    };
+    return {
+      taken: taken.length,
+      start: () => {
+        if (!settle()) return;
+        for (const claimed of taken) this.start(claimed, leaseToken, { slotHeld: true });
+      },
+      abandon: () => {
+        if (!settle()) return;
+        for (const [endpointId, count] of held) this.freeSlots(endpointId, count);
+        this.wake();
+      },
+    };
+  }
+
+  private start(
+    { delivery, endpoint, event }: ClaimedDelivery,
+    leaseToken: string,
+    { slotHeld: alreadyHeld = false } = {},
+  ): void {
     const endpointId = delivery.endpointId;
-    this.requests.set(endpointId, (this.requests.get(endpointId) ?? 0) + 1);
-    this.requestCount++;
+    if (!alreadyHeld) this.holdSlots(endpointId, 1);
     let slotHeld = true;
     const freeSlot = () => {
       if (!slotHeld) return;
       slotHeld = false;
-      this.requestCount--;
-      const left = (this.requests.get(endpointId) ?? 1) - 1;
-      if (left > 0) this.requests.set(endpointId, left);
-      else this.requests.delete(endpointId);
+      this.freeSlots(endpointId, 1);
     };
     const run = this.attempter
       .attemptLeased(
@@ -198,7 +310,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
           onResponse: (succeeded) => {
             if (!succeeded) return;
             freeSlot();
-            this.wake();
+            if (this.leftBehind) this.wake();
           },
         },
       )
@@ -213,7 +325,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       .finally(() => {
         freeSlot();
         this.inFlight.delete(delivery.id);
-        this.wake();
+        if (this.leftBehind) this.wake();
       });
     this.inFlight.set(delivery.id, run);
   }
@@ -286,6 +398,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
+    this.unregisterHandoff?.();
     this.setPollInterval(null);
     this.setDueProbeInterval(null);
     if (this.retryTimer) clearTimeout(this.retryTimer.timer);
@@ -294,7 +407,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     await Promise.race([
       (async () => {
         // A claim round may still be adding work; wait until it is done, then for every attempt.
-        while (this.claiming || this.inFlight.size > 0) {
+        while (this.claiming || this.handedOff > 0 || this.inFlight.size > 0) {
           if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
           else await new Promise((resolve) => setTimeout(resolve, 10));
         }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, FindOptionsWhere, IsNull, LessThan, Repository } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { Caller } from '../auth/caller';
 import { isId } from '../common/ids';
 import { ApiProblem } from '../common/problem';
@@ -11,7 +10,10 @@ import { lockEndpoints } from './endpoint-locks';
 import { matchesEventType } from './event-patterns';
 
 /** What a publish needs of a subscribed endpoint. */
-export type Subscriber = Pick<Endpoint, 'id' | 'tenantId' | 'events'>;
+export type Subscriber = Pick<Endpoint, 'id' | 'tenantId' | 'events'> & {
+  /** No failure streak and no rate limit, as read without a lock: a candidate for a handoff at publish. */
+  clean: boolean;
+};
 
 @Injectable()
 export class EndpointsRepository {
@@ -59,20 +61,20 @@ export class EndpointsRepository {
     const driver = manager.connection.driver;
     const metadata = manager.connection.getMetadata(Endpoint);
     const column = (property: keyof Endpoint) => metadata.findColumnWithPropertyName(property)!;
-    const [id, tenantId, events, status, deletedAt] = (
-      ['id', 'tenantId', 'events', 'status', 'deletedAt'] as const
-    ).map(column) as [ColumnMetadata, ColumnMetadata, ColumnMetadata, ColumnMetadata, ColumnMetadata];
-    const q = (c: ColumnMetadata) => driver.escape(c.databaseName);
+    const q = (property: keyof Endpoint) => driver.escape(column(property).databaseName);
     const rows: Record<string, unknown>[] = await manager.query(
-      `SELECT ${q(id)} AS id, ${q(tenantId)} AS tenant_id, ${q(events)} AS events FROM ${driver.escape(metadata.tableName)}` +
-        ` WHERE ${q(tenantId)} IN (${placeholders(tenantIds.length)}) AND ${q(status)} = ? AND ${q(deletedAt)} IS NULL` +
-        ` ORDER BY ${q(id)} ASC`,
+      `SELECT ${q('id')} AS id, ${q('tenantId')} AS tenant_id, ${q('events')} AS events,` +
+        ` CASE WHEN ${q('consecutiveFailures')} = 0 AND ${q('rateLimitPerSecond')} IS NULL THEN 1 ELSE 0 END AS clean` +
+        ` FROM ${driver.escape(metadata.tableName)}` +
+        ` WHERE ${q('tenantId')} IN (${placeholders(tenantIds.length)}) AND ${q('status')} = ? AND ${q('deletedAt')} IS NULL` +
+        ` ORDER BY ${q('id')} ASC`,
       [...tenantIds, 'enabled'],
     );
     return rows.map((row) => ({
-      id: driver.prepareHydratedValue(row.id, id) as string,
-      tenantId: driver.prepareHydratedValue(row.tenant_id, tenantId) as string,
-      events: driver.prepareHydratedValue(row.events, events) as string[],
+      id: driver.prepareHydratedValue(row.id, column('id')) as string,
+      tenantId: driver.prepareHydratedValue(row.tenant_id, column('tenantId')) as string,
+      events: driver.prepareHydratedValue(row.events, column('events')) as string[],
+      clean: Number(row.clean) === 1,
     }));
   }
 

@@ -12,6 +12,7 @@ import { Transactions } from '../database/transactions';
 import { DeliveriesRepository } from '../deliveries/deliveries.repository';
 import { DeliveriesService } from '../deliveries/deliveries.service';
 import { DeliveryDto } from '../deliveries/delivery.dto';
+import { DeliveryHandoff, Handoff } from '../deliveries/delivery-handoff';
 import { DeliverySignal } from '../deliveries/delivery-signal';
 import { newDelivery } from '../deliveries/new-delivery';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
@@ -56,6 +57,7 @@ export class EventsService {
     private readonly transactions: Transactions,
     private readonly signal: DeliverySignal,
     private readonly clock: Clock,
+    private readonly handoff: DeliveryHandoff,
   ) {}
 
   private readonly pending: PendingPublish[] = [];
@@ -76,13 +78,12 @@ export class EventsService {
     }
     if (idempotencyKey === undefined) {
       const event = await this.publishGrouped(tenantId, input.type, input.data);
-      this.signal.notify();
       return presentEvent(event);
     }
     const requestHash = publishRequestHash({ tenantId, type: input.type, data: input.data });
     let outcome: PublishOutcome;
     try {
-      outcome = await this.transactions.run(async (manager): Promise<PublishOutcome> => {
+      outcome = await this.writeOutbox(async (manager, outbox): Promise<PublishOutcome> => {
         const now = this.clock.now();
         const event: WebhookEvent = {
           id: newId('evt'),
@@ -109,7 +110,7 @@ export class EventsService {
           createdAt: now,
         });
         event.payload = serializePayload({ ...event, data: input.data });
-        await this.insertOutbox(manager, [event]);
+        await outbox([event]);
         return { kind: 'published', event };
       });
     } catch (error) {
@@ -118,10 +119,7 @@ export class EventsService {
       if (!winner) throw error;
       outcome = { kind: 'seen', key: winner };
     }
-    if (outcome.kind === 'published') {
-      this.signal.notify();
-      return presentEvent(outcome.event);
-    }
+    if (outcome.kind === 'published') return presentEvent(outcome.event);
     if (outcome.key.requestHash !== requestHash) {
       throw ApiProblem.conflict(
         'This Idempotency-Key was already used with a different request body in the last 24 hours.',
@@ -201,11 +199,49 @@ export class EventsService {
 
   /** The outbox write for events without idempotency keys: events and their deliveries, one transaction. */
   private writeEvents(events: WebhookEvent[]): Promise<void> {
-    return this.transactions.run((manager) => this.insertOutbox(manager, events));
+    return this.writeOutbox((_, outbox) => outbox(events));
   }
 
-  /** Inserts `events` and one pending delivery per endpoint subscribed to each. */
-  private async insertOutbox(manager: EntityManager, events: WebhookEvent[]): Promise<void> {
+  /**
+   * Runs a publish transaction; `work` writes its events with `outbox`. Deliveries the local
+   * dispatcher took at publish (DeliveryHandoff) start once it commits; if some were left to a
+   * claim, the dispatcher is woken for them. READ COMMITTED on MySQL: the handoff counts the
+   * endpoints' live leases after locking them, and must see every lease committed before the lock.
+   */
+  private async writeOutbox<T>(
+    work: (manager: EntityManager, outbox: (events: WebhookEvent[]) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const written: { deliveries: number; handoff: Handoff | null } = { deliveries: 0, handoff: null };
+    let result: T;
+    try {
+      result = await this.transactions.run(async (manager) => {
+        // A transaction run again starts over (no handoff of an earlier try survives its rollback).
+        written.handoff?.abandon();
+        written.handoff = null;
+        written.deliveries = 0;
+        return work(manager, async (events) => {
+          const outcome = await this.insertOutbox(manager, events);
+          written.deliveries += outcome.deliveries;
+          written.handoff = outcome.handoff;
+        });
+      }, 'READ COMMITTED');
+    } catch (error) {
+      written.handoff?.abandon();
+      throw error;
+    }
+    written.handoff?.start();
+    if ((written.handoff?.taken ?? 0) < written.deliveries) this.signal.notify();
+    return result;
+  }
+
+  /**
+   * Inserts `events` and one pending delivery per endpoint subscribed to each; those the local
+   * dispatcher takes are written leased to it.
+   */
+  private async insertOutbox(
+    manager: EntityManager,
+    events: WebhookEvent[],
+  ): Promise<{ deliveries: number; handoff: Handoff | null }> {
     await insertRows(manager, WebhookEvent, events);
     const tenants = [...new Set(events.map((event) => event.tenantId))];
     const endpoints = await this.endpoints.subscribersOf(manager, tenants);
@@ -216,9 +252,22 @@ export class EventsService {
         )
         .map((endpoint) => newDelivery(event, endpoint.id, 'event', event.createdAt)),
     );
-    for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_CHUNK) {
-      await this.deliveries.insertMany(manager, deliveries.slice(i, i + DELIVERY_INSERT_CHUNK));
+    // Only endpoints that look clean are worth locking for a handoff (checked again under the lock).
+    const clean = new Set(endpoints.filter((endpoint) => endpoint.clean).map((endpoint) => endpoint.id));
+    const handoff = await this.handoff.take(
+      manager,
+      deliveries.filter((delivery) => clean.has(delivery.endpointId)),
+      events,
+    );
+    try {
+      for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_CHUNK) {
+        await this.deliveries.insertMany(manager, deliveries.slice(i, i + DELIVERY_INSERT_CHUNK));
+      }
+    } catch (error) {
+      handoff?.abandon();
+      throw error;
     }
+    return { deliveries: deliveries.length, handoff };
   }
 
   async list(caller: Caller, query: ListEventsQuery): Promise<Page<EventDto>> {

@@ -1,0 +1,226 @@
+import { In } from 'typeorm';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { DeliveriesRepository } from '../src/deliveries/deliveries.repository';
+import { Delivery } from '../src/deliveries/delivery.entity';
+import { newDelivery } from '../src/deliveries/new-delivery';
+import { ClaimedDelivery, DeliveryClaims } from '../src/dispatch/delivery-claims';
+import { Dispatcher } from '../src/dispatch/dispatcher';
+import { Endpoint } from '../src/endpoints/endpoint.entity';
+import { TestReceiver } from './support/dispatch-receiver';
+import { call } from './support/http';
+import { describeEachDatabase, startServer, type TestServer } from './support/server';
+
+/**
+ * The handoff at publish (docs/architecture.md): in `WEBHOOKS_ROLE=all`, a publish writes the new
+ * deliveries its own dispatcher can start at once already leased to it, and the dispatcher attempts
+ * them when the publish commits, with no claim round. Every test here stops the poll and the due
+ * probe, so what is delivered was either handed off or claimed on the publish's own wake-up, and it
+ * watches the claim rounds to tell which.
+ */
+describeEachDatabase('handoff at publish', (db) => {
+  let server: TestServer;
+  let receiver: TestReceiver;
+  let dispatcher: Dispatcher;
+  let claims: DeliveryClaims;
+  let paths = 0;
+
+  beforeAll(async () => {
+    receiver = await TestReceiver.start();
+    server = await startServer({
+      database: db,
+      env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOKS_REQUEST_TIMEOUT: '5s' },
+    });
+    dispatcher = server.app.get(Dispatcher);
+    claims = server.app.get(DeliveryClaims);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await receiver?.close();
+  });
+  beforeEach(async () => {
+    dispatcher.setPollInterval(null);
+    dispatcher.setDueProbeInterval(null);
+    // Whatever an earlier test left running finishes before this one counts claim rounds.
+    await waitUntil(() => dispatcher.inFlightCount === 0, 'the dispatcher idle');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    dispatcher.setPollInterval(500);
+    dispatcher.setDueProbeInterval(50);
+  });
+
+  async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await predicate())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async function endpoint(extra: Record<string, unknown> = {}) {
+    const path = `/handoff-${++paths}`;
+    const tenant = `h-${db}-${paths}`;
+    const response = await call(server, 'POST', '/webhook-endpoints', {
+      body: { url: `${receiver.url}${path}`, events: ['*'], tenant_id: tenant, ...extra },
+    });
+    expect(response.status).toBe(201);
+    return { id: response.body.id as string, path, tenant };
+  }
+
+  async function publish(tenant: string, n = 1) {
+    const response = await call(server, 'POST', '/events', {
+      body: { type: 'order.paid', data: { n }, tenant_id: tenant },
+    });
+    expect(response.status).toBe(202);
+    return response.body.id as string;
+  }
+
+  async function deliveriesOf(endpointId: string): Promise<Delivery[]> {
+    return server.dataSource
+      .getRepository(Delivery)
+      .find({ where: { endpointId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Every claim round from here on, with the deliveries it claimed. */
+  function watchClaimRounds(): () => Promise<string[][]> {
+    const rounds = vi.spyOn(claims, 'claimDueBatch');
+    return async () =>
+      Promise.all(
+        rounds.mock.results.map(async (result) =>
+          ((await result.value) as ClaimedDelivery[]).map((claimed) => claimed.delivery.id),
+        ),
+      );
+  }
+
+  it('a publish writes its delivery leased to the local dispatcher, which attempts it with no claim round', async () => {
+    const target = await endpoint();
+    let release!: () => void;
+    const held = new Promise((resolve) => {
+      release = () => resolve(undefined);
+    });
+    receiver.on(target.path, () => ({ status: 200, holdUntil: held }));
+    const claimRounds = watchClaimRounds();
+
+    const eventId = await publish(target.tenant);
+    // Read as the 202 arrives, while the receiver still holds the request: the row was committed
+    // leased by this process (its lease token carries the pid), in the publish's transaction.
+    const [delivery] = await deliveriesOf(target.id);
+    expect(delivery).toMatchObject({ eventId, status: 'pending', attempts: 0 });
+    expect(delivery!.leaseOwner).toContain(`:${process.pid}:`);
+    expect(delivery!.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+
+    await receiver.waitFor(
+      () => receiver.received(target.path).length === 1,
+      10_000,
+      'the handed-off attempt',
+    );
+    release();
+    await waitUntil(
+      async () => (await deliveriesOf(target.id))[0]!.status === 'succeeded',
+      'the attempt recorded',
+    );
+    expect(receiver.received(target.path)[0]!.headers['webhook-id']).toBe(eventId);
+    // Nothing was left for a claim, and the attempt's end found nothing left behind to wake one for.
+    expect(await claimRounds()).toEqual([]);
+  });
+
+  it("keeps max_concurrency across workers: another worker's live lease takes a slot the handoff leaves free", async () => {
+    const target = await endpoint({ max_concurrency: 2 });
+    const now = new Date();
+    const elsewhere: Delivery = {
+      ...newDelivery({ id: `evt_elsewhere_${db}`, tenantId: target.tenant }, target.id, 'event', now),
+      leaseOwner: 'another-worker',
+      leaseExpiresAt: new Date(now.getTime() + 60_000),
+    };
+    await server.dataSource.getRepository(Delivery).insert(elsewhere);
+    receiver.on(target.path, () => ({ status: 200, delayMs: 300 }));
+    try {
+      // Three publishes at once: one batch, or several; either way one slot is free.
+      const events = await Promise.all([1, 2, 3].map((n) => publish(target.tenant, n)));
+      const rows = (await deliveriesOf(target.id)).filter((d) => d.id !== elsewhere.id);
+      expect(rows).toHaveLength(3);
+      expect(rows.filter((d) => d.leaseOwner !== null)).toHaveLength(1);
+
+      // The other two wait for the slot (claimed as it frees, on the publish's wake-up and the
+      // attempt's end), never beside it.
+      await receiver.waitFor(() => receiver.received(target.path).length === 3, 15_000, 'all three');
+      expect(new Set(receiver.received(target.path).map((r) => r.headers['webhook-id']))).toEqual(
+        new Set(events),
+      );
+      expect(receiver.maxOpen.get(target.path)).toBe(1);
+    } finally {
+      await server.dataSource
+        .getRepository(Delivery)
+        .update(
+          { id: elsewhere.id },
+          { status: 'cancelled', leaseOwner: null, leaseExpiresAt: null, nextAttemptAt: null },
+        );
+    }
+  });
+
+  it('leaves to a claim the deliveries of an endpoint with a failure streak, a rate limit or a due backlog', async () => {
+    const streak = await endpoint();
+    await server.dataSource.getRepository(Endpoint).update({ id: streak.id }, { consecutiveFailures: 1 });
+    const limited = await endpoint({ rate_limit_per_second: 50 });
+    const backlogged = await endpoint();
+    const due = newDelivery(
+      { id: `evt_backlog_${db}`, tenantId: backlogged.tenant },
+      backlogged.id,
+      'event',
+      new Date(Date.now() - 1_000),
+    );
+    await server.dataSource.getRepository(Delivery).insert(due);
+    const claimRounds = watchClaimRounds();
+    try {
+      // The backlogged endpoint first: any claim round also takes what is due, backlog included.
+      for (const target of [backlogged, streak, limited]) await publish(target.tenant);
+      await receiver.waitFor(
+        () =>
+          [streak, limited].every((t) => receiver.received(t.path).length === 1) &&
+          receiver.received(backlogged.path).length >= 1,
+        10_000,
+        'the published deliveries, each claimed on its publish wake-up',
+      );
+      const published = [
+        ...(await deliveriesOf(streak.id)),
+        ...(await deliveriesOf(limited.id)),
+        ...(await deliveriesOf(backlogged.id)).filter((d) => d.id !== due.id),
+      ];
+      expect(published).toHaveLength(3);
+      const claimed = (await claimRounds()).flat();
+      for (const delivery of published) expect(claimed).toContain(delivery.id);
+      // The backlog went out (by the claim) no later than what was published behind it.
+      expect(claimed).toContain(due.id);
+      expect(claimed.indexOf(due.id)).toBeLessThan(claimed.indexOf(published[2]!.id));
+    } finally {
+      await server.dataSource.getRepository(Endpoint).update({ id: streak.id }, { consecutiveFailures: 0 });
+    }
+  });
+
+  it('a publish that fails gives back the slots it had taken', async () => {
+    const target = await endpoint({ max_concurrency: 1 });
+    const repository = server.app.get(DeliveriesRepository);
+    const insertMany = repository.insertMany.bind(repository);
+    vi.spyOn(repository, 'insertMany').mockImplementationOnce(async () => {
+      throw new Error('the disk is full');
+    });
+    const failed = await call(server, 'POST', '/events', {
+      body: { type: 'order.paid', data: {}, tenant_id: target.tenant },
+    });
+    expect(failed.status).toBe(500);
+    expect(await deliveriesOf(target.id)).toEqual([]);
+    vi.mocked(repository.insertMany).mockImplementation(insertMany);
+
+    // The endpoint's one slot is free again: the next publish is handed off and delivered.
+    const eventId = await publish(target.tenant);
+    await receiver.waitFor(() => receiver.received(target.path).length === 1, 10_000, 'the next publish');
+    expect(receiver.received(target.path)[0]!.headers['webhook-id']).toBe(eventId);
+    await waitUntil(
+      async () => (await deliveriesOf(target.id))[0]?.status === 'succeeded',
+      'the attempt recorded',
+    );
+    const rows = await server.dataSource.getRepository(Delivery).findBy({ endpointId: In([target.id]) });
+    expect(rows).toHaveLength(1);
+  });
+});
