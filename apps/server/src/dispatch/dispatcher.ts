@@ -233,7 +233,6 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.stopping || this.roomLeft() <= 0) return null;
     const byEndpoint = new Map<string, Delivery[]>();
     for (const delivery of deliveries) {
-      if (delivery.trigger === 'test') continue;
       byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), delivery]);
     }
     const now = this.clock.now();

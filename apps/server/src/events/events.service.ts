@@ -214,17 +214,15 @@ export class EventsService {
     const written: { deliveries: number; handoff: Handoff | null } = { deliveries: 0, handoff: null };
     let result: T;
     try {
-      result = await this.transactions.run(async (manager) => {
-        // A transaction run again starts over (no handoff of an earlier try survives its rollback).
-        written.handoff?.abandon();
-        written.handoff = null;
-        written.deliveries = 0;
-        return work(manager, async (events) => {
-          const outcome = await this.insertOutbox(manager, events);
-          written.deliveries += outcome.deliveries;
-          written.handoff = outcome.handoff;
-        });
-      }, 'READ COMMITTED');
+      result = await this.transactions.run(
+        (manager) =>
+          work(manager, async (events) => {
+            const outcome = await this.insertOutbox(manager, events);
+            written.deliveries += outcome.deliveries;
+            written.handoff = outcome.handoff;
+          }),
+        'READ COMMITTED',
+      );
     } catch (error) {
       written.handoff?.abandon();
       throw error;
