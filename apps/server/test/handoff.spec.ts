@@ -1,11 +1,12 @@
 import { In } from 'typeorm';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { DeliveriesRepository } from '../src/deliveries/deliveries.repository';
 import { Delivery } from '../src/deliveries/delivery.entity';
 import { newDelivery } from '../src/deliveries/new-delivery';
 import { ClaimedDelivery, DeliveryClaims } from '../src/dispatch/delivery-claims';
 import { Dispatcher } from '../src/dispatch/dispatcher';
 import { Endpoint } from '../src/endpoints/endpoint.entity';
+import { createHttpApp } from '../src/http-app';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call } from './support/http';
 import { describeEachDatabase, startServer, type TestServer } from './support/server';
@@ -222,5 +223,81 @@ describeEachDatabase('handoff at publish', (db) => {
     );
     const rows = await server.dataSource.getRepository(Delivery).findBy({ endpointId: In([target.id]) });
     expect(rows).toHaveLength(1);
+  });
+});
+
+const mysqlProblem = inject('mysqlProblem');
+
+/**
+ * Two `all` processes (two apps here) on one MySQL database, publishing to one endpoint at the same
+ * time: each handoff counts the other's leases under the endpoint's lock, so together they never
+ * start more than its cap.
+ */
+describe.skipIf(mysqlProblem !== null)('handoff at publish in two all-in-one processes', () => {
+  it("a publish through one waits at the endpoint's lock for the other's, then counts its leases", async () => {
+    const receiver = await TestReceiver.start();
+    const first = await startServer({ database: 'mysql', env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' } });
+    const second = await createHttpApp(first.config, { logger: ['error'] });
+    try {
+      await second.listen(0, '127.0.0.1');
+      const secondServer = {
+        url: `http://127.0.0.1:${(second.getHttpServer().address() as { port: number }).port}`,
+        apiKey: first.apiKey,
+      };
+      const cap = 1;
+      receiver.on('/both', () => ({ status: 200, delayMs: 300 }));
+      const created = await call(first, 'POST', '/webhook-endpoints', {
+        body: { url: `${receiver.url}/both`, events: ['*'], max_concurrency: cap },
+      });
+      expect(created.status).toBe(201);
+
+      // The first process's publish pauses inside its transaction, endpoint locked and its leases
+      // counted, until the second process's publish has begun its own handoff.
+      const [firstClaims, secondClaims] = [first.app, second].map((app) => app.get(DeliveryClaims));
+      let firstHolding!: () => void;
+      const firstHolds = new Promise<void>((resolve) => {
+        firstHolding = resolve;
+      });
+      let secondBegan!: () => void;
+      const secondBegins = new Promise<void>((resolve) => {
+        secondBegan = resolve;
+      });
+      const firstTake = firstClaims!.handoffCandidates.bind(firstClaims);
+      vi.spyOn(firstClaims!, 'handoffCandidates').mockImplementationOnce(async (...args) => {
+        const candidates = await firstTake(...args);
+        firstHolding();
+        await secondBegins;
+        return candidates;
+      });
+      const secondTake = secondClaims!.handoffCandidates.bind(secondClaims);
+      const secondHandoffs = vi
+        .spyOn(secondClaims!, 'handoffCandidates')
+        .mockImplementation(async (...args) => {
+          secondBegan();
+          return secondTake(...args);
+        });
+      const publishTo = async (server: Pick<TestServer, 'url' | 'apiKey'>, n: number) => {
+        const response = await call(server, 'POST', '/events', { body: { type: 'order.paid', data: { n } } });
+        expect(response.status).toBe(202);
+        return response.body.id as string;
+      };
+
+      const firstEvent = publishTo(first, 0);
+      await firstHolds;
+      const events = [await publishTo(secondServer, 1), await firstEvent];
+      expect(secondHandoffs).toHaveBeenCalled();
+
+      await receiver.waitFor(() => receiver.received('/both').length >= 2, 20_000, 'both events');
+      // Without the lock (or counting from a snapshot taken before it) the second process would
+      // have started its event beside the first one's.
+      expect(receiver.maxOpen.get('/both')).toBeLessThanOrEqual(cap);
+      const ids = receiver.received('/both').map((r) => r.headers['webhook-id']);
+      expect(ids.sort()).toEqual(events.sort());
+    } finally {
+      vi.restoreAllMocks();
+      await second.close();
+      await first.close();
+      await receiver.close();
+    }
   });
 });
