@@ -1,11 +1,13 @@
 import { In } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { Transactions } from '../src/database/transactions';
 import { DeliveriesRepository } from '../src/deliveries/deliveries.repository';
 import { Delivery } from '../src/deliveries/delivery.entity';
 import { newDelivery } from '../src/deliveries/new-delivery';
 import { ClaimedDelivery, DeliveryClaims } from '../src/dispatch/delivery-claims';
 import { Dispatcher } from '../src/dispatch/dispatcher';
 import { Endpoint } from '../src/endpoints/endpoint.entity';
+import { WebhookEvent } from '../src/events/event.entity';
 import { createHttpApp } from '../src/http-app';
 import { TestReceiver } from './support/dispatch-receiver';
 import { call } from './support/http';
@@ -197,6 +199,114 @@ describeEachDatabase('handoff at publish', (db) => {
     } finally {
       await server.dataSource.getRepository(Endpoint).update({ id: streak.id }, { consecutiveFailures: 0 });
     }
+  });
+
+  it('a publish whose COMMIT answer is lost gives its leases back, so a claim sends the delivery at once', async () => {
+    const target = await endpoint();
+    const transactions = server.app.get(Transactions);
+    const run = transactions.run.bind(transactions);
+    vi.spyOn(transactions, 'run').mockImplementationOnce(async (work, isolation) => {
+      await run(work, isolation);
+      throw new Error('the connection dropped after the COMMIT');
+    });
+    const failed = await call(server, 'POST', '/events', {
+      body: { type: 'order.paid', data: {}, tenant_id: target.tenant },
+    });
+    expect(failed.status).toBe(500);
+    // Committed all the same, leased to this process: given back, it is claimed within moments,
+    // not when the lease (10 s here) expires.
+    await receiver.waitFor(
+      () => receiver.received(target.path).length === 1,
+      3_000,
+      'the committed delivery',
+    );
+  });
+
+  it('an attempt that ends during a claim round still gets the delivery waiting for its slot claimed', async () => {
+    const target = await endpoint({ max_concurrency: 1 });
+    // A round that finds nothing: from here the dispatcher knows of nothing left behind.
+    dispatcher.wake();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let answerFirst!: () => void;
+    const firstAnswered = new Promise((resolve) => {
+      answerFirst = () => resolve(undefined);
+    });
+    receiver.on(target.path, (_, n) =>
+      n === 1 ? { status: 200, holdUntil: firstAnswered } : { status: 200 },
+    );
+    const firstId = await publish(target.tenant, 1);
+    await receiver.waitFor(() => receiver.received(target.path).length === 1, 5_000, 'the first, handed off');
+
+    // The claim round the second publish wakes finds the endpoint full; while it is still running,
+    // the first attempt ends and is recorded.
+    const claim = claims.claimDueBatch.bind(claims);
+    vi.spyOn(claims, 'claimDueBatch').mockImplementationOnce(async (request) => {
+      const claimed = await claim(request);
+      answerFirst();
+      await waitUntil(
+        async () =>
+          (await deliveriesOf(target.id)).find((d) => d.eventId === firstId)?.status === 'succeeded',
+        'the first attempt recorded',
+      );
+      return claimed;
+    });
+    const secondId = await publish(target.tenant, 2);
+    await receiver.waitFor(
+      () => receiver.received(target.path).length === 2,
+      5_000,
+      'the second, claimed after the round',
+    );
+    expect(receiver.received(target.path)[1]!.headers['webhook-id']).toBe(secondId);
+  });
+
+  it("a claim round's choice holds its slots before its answer arrives: a publish meanwhile counts them", async () => {
+    const target = await endpoint({ max_concurrency: 1 });
+    receiver.on(target.path, () => ({ status: 200, delayMs: 300 }));
+    let handoffDone!: () => void;
+    const handoffDid = new Promise((resolve) => {
+      handoffDone = () => resolve(undefined);
+    });
+    const handoff = claims.handoffCandidates.bind(claims);
+    vi.spyOn(claims, 'handoffCandidates').mockImplementation(async (...args) => {
+      try {
+        return await handoff(...args);
+      } finally {
+        handoffDone();
+      }
+    });
+    let claimCommitted!: () => void;
+    const claimDid = new Promise((resolve) => {
+      claimCommitted = () => resolve(undefined);
+    });
+    const claim = claims.claimDueBatch.bind(claims);
+    // The round's transaction commits (the endpoint's lock is free again), but its answer is handled
+    // only after a publish's handoff has counted.
+    vi.spyOn(claims, 'claimDueBatch').mockImplementationOnce(async (request) => {
+      const claimed = await claim(request);
+      claimCommitted();
+      await handoffDid;
+      return claimed;
+    });
+    const event: WebhookEvent = {
+      id: `evt_claimed_${db}`,
+      tenantId: target.tenant,
+      type: 'order.paid',
+      payload: '{"data":{}}',
+      createdAt: new Date(Date.now() - 1_000),
+    };
+    await server.dataSource.getRepository(WebhookEvent).insert(event);
+    const due = newDelivery(event, target.id, 'event', event.createdAt);
+    await server.dataSource.getRepository(Delivery).insert(due);
+    dispatcher.wake();
+    await claimDid;
+    const eventId = await publish(target.tenant);
+
+    await receiver.waitFor(() => receiver.received(target.path).length === 2, 10_000, 'both deliveries');
+    expect(receiver.received(target.path).map((r) => r.headers['webhook-id'])).toEqual([
+      due.eventId,
+      eventId,
+    ]);
+    expect(receiver.maxOpen.get(target.path)).toBe(1);
   });
 
   it('a publish that fails gives back the slots it had taken', async () => {

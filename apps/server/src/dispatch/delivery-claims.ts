@@ -32,6 +32,13 @@ export interface ClaimRequest {
    */
   onCapped?: () => void;
   /**
+   * Told, per endpoint, how many deliveries this round chose, before it leases them (and with an
+   * empty map when a round starts, or starts again after a deadlock): a dispatcher counting its own
+   * requests from memory holds their slots from here, because the endpoint's lock is released with
+   * the COMMIT, before the claim's answer arrives, and a handoff waiting on that lock must count them.
+   */
+  onChosen?: (perEndpoint: ReadonlyMap<string, number>) => void;
+  /**
    * The claiming dispatcher's own requests, counted from memory instead of from its leases: its
    * leases whose token starts with `leasePrefix` are left out of the live-lease counts and
    * `inFlight` (per endpoint: requests not yet answered, or failed and not yet recorded) is counted
@@ -110,6 +117,7 @@ export class DeliveryClaims {
     const none = { deliveries: [], endpoints: new Map<string, Endpoint>(), events: [] };
     // 1. Endpoints already at their cap or their rate stay out of the candidate windows, so their
     // backlog cannot fill the windows while others wait.
+    request.onChosen?.(new Map());
     const saturated = await this.saturatedEndpoints(manager, now, request);
     if (saturated.size > 0) request.onCapped?.();
 
@@ -189,6 +197,12 @@ export class DeliveryClaims {
     await this.recordRateStarts(manager, request.leaseToken, nowMs, started, recorded);
     if ([...byEndpoint.values()].some((queue) => queue.length > 0)) request.onCapped?.();
     if (chosen.length === 0) return none;
+    const perEndpoint = new Map<string, number>();
+    for (const id of chosen) {
+      const endpointId = windowRows.get(id)!.endpointId;
+      perEndpoint.set(endpointId, (perEndpoint.get(endpointId) ?? 0) + 1);
+    }
+    request.onChosen?.(perEndpoint);
 
     // 6. Lease them; the conditions repeat the claim rule, so a row claimed (or attempted and
     // rescheduled) meanwhile is not taken twice.

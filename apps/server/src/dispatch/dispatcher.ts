@@ -80,6 +80,13 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
    * left deliveries unclaimed, a retry's timer, the due probe, the poll).
    */
   private leftBehind = true;
+  /**
+   * Whether this worker's own limits (requests in flight, unrecorded attempts) held the last claim
+   * round back. Then no publish hands off: freed room goes to claim rounds, which share it fairly
+   * between first attempts, retries and every endpoint's backlog, instead of to whichever publish
+   * asks first.
+   */
+  private roomBound = false;
   private claiming = false;
   private wakeRequested = false;
   private stopping = false;
@@ -162,30 +169,57 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
         const limit = Math.min(CLAIM_BATCH, this.roomLeft());
         if (limit <= 0) {
           this.leftBehind = true;
+          this.roomBound = true;
           break;
         }
         const leaseToken = this.nextLeaseToken();
         let capped = false;
-        const claimed = await this.claims.claimDueBatch({
-          leaseToken,
-          limit,
-          now: this.clock.now(),
-          leaseMs: this.attempter.leaseMs,
-          onRateLimited: (waitMs) => this.wakeAt(new Date(this.clock.now().getTime() + waitMs)),
-          onCapped: () => {
-            capped = true;
-          },
-          own: { leasePrefix: this.nextLeaseToken.prefix, inFlight: this.requests },
-        });
+        // The slots of what the round chose are held from its choice (ClaimRequest.onChosen).
+        const held = new Map<string, number>();
+        const freeHeld = () => {
+          for (const [endpointId, count] of held) if (count > 0) this.freeSlots(endpointId, count);
+          held.clear();
+        };
+        let claimed: ClaimedDelivery[];
+        try {
+          claimed = await this.claims.claimDueBatch({
+            leaseToken,
+            limit,
+            now: this.clock.now(),
+            leaseMs: this.attempter.leaseMs,
+            onRateLimited: (waitMs) => this.wakeAt(new Date(this.clock.now().getTime() + waitMs)),
+            onCapped: () => {
+              capped = true;
+            },
+            onChosen: (perEndpoint) => {
+              freeHeld();
+              for (const [endpointId, count] of perEndpoint) {
+                this.holdSlots(endpointId, count);
+                held.set(endpointId, count);
+              }
+            },
+            own: { leasePrefix: this.nextLeaseToken.prefix, inFlight: this.requests },
+          });
+        } catch (error) {
+          freeHeld();
+          throw error;
+        }
         this.leftBehind = capped || claimed.length === limit;
+        this.roomBound = claimed.length === limit && limit < CLAIM_BATCH;
         if (this.stopping) {
+          freeHeld();
           await this.claims.releaseLeases(
             claimed.map((c) => c.delivery.id),
             leaseToken,
           );
           return;
         }
-        for (const c of claimed) this.start(c, leaseToken);
+        for (const c of claimed) {
+          this.start(c, leaseToken, { slotHeld: true });
+          held.set(c.delivery.endpointId, (held.get(c.delivery.endpointId) ?? 1) - 1);
+        }
+        // Chosen but not leased (taken meanwhile by another worker): their slots go back.
+        freeHeld();
         // A full batch: more may be due right now.
         if (claimed.length === limit) this.wakeRequested = true;
       } while (this.wakeRequested && !this.stopping);
@@ -195,6 +229,14 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       this.claiming = false;
     }
     if (this.wakeRequested && !this.stopping) this.wake();
+  }
+
+  /**
+   * A slot or room freed: worth a claim round if the last one left due deliveries behind for lack of
+   * room, or if one is running now (its outcome, and so `leftBehind`, is not known yet).
+   */
+  private wakeIfRoomHelps(): void {
+    if (this.leftBehind || this.claiming) this.wake();
   }
 
   /** Requests this worker may still start: under both of its limits, counting handoffs not yet committed. */
@@ -230,7 +272,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     deliveries: readonly Delivery[],
     events: readonly WebhookEvent[],
   ): Promise<Handoff | null> {
-    if (this.stopping || this.roomLeft() <= 0) return null;
+    if (this.stopping || this.roomBound || this.roomLeft() <= 0) return null;
     const byEndpoint = new Map<string, Delivery[]>();
     for (const delivery of deliveries) {
       byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), delivery]);
@@ -242,7 +284,8 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     });
     if (this.stopping) return null;
     const leaseToken = this.nextLeaseToken();
-    const leaseExpiresAt = new Date(now.getTime() + this.attempter.leaseMs);
+    // From when the lock was granted: a wait for it does not shorten the lease.
+    const leaseExpiresAt = new Date(this.clock.now().getTime() + this.attempter.leaseMs);
     const eventsById = new Map(events.map((event) => [event.id, event]));
     const taken: ClaimedDelivery[] = [];
     const held = new Map<string, number>();
@@ -281,7 +324,17 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       abandon: () => {
         if (!settle()) return;
         for (const [endpointId, count] of held) this.freeSlots(endpointId, count);
-        this.wake();
+        // A COMMIT whose answer was lost may have committed them leased to us: give the leases
+        // back, so a claim takes them now rather than when they expire (a no-op if nothing committed).
+        void this.claims
+          .releaseLeases(
+            taken.map((claimed) => claimed.delivery.id),
+            leaseToken,
+          )
+          .catch((error: Error) =>
+            this.logRecurringError('giving back the leases of a failed publish', error),
+          )
+          .finally(() => this.wake());
       },
     };
   }
@@ -309,7 +362,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
           onResponse: (succeeded) => {
             if (!succeeded) return;
             freeSlot();
-            if (this.leftBehind) this.wake();
+            this.wakeIfRoomHelps();
           },
         },
       )
@@ -324,7 +377,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       .finally(() => {
         freeSlot();
         this.inFlight.delete(delivery.id);
-        if (this.leftBehind) this.wake();
+        this.wakeIfRoomHelps();
       });
     this.inFlight.set(delivery.id, run);
   }
