@@ -309,6 +309,45 @@ describeEachDatabase('handoff at publish', (db) => {
     expect(receiver.maxOpen.get(target.path)).toBe(1);
   });
 
+  it("while the worker's own limit holds claims back, freed room goes to the claim (oldest first), not to a new publish", async () => {
+    // 64 requests in flight fill the worker (its limit); one more delivery, of another endpoint, waits.
+    const busy = await endpoint({ max_concurrency: 100 });
+    const waiting = await endpoint();
+    const answers: Array<() => void> = [];
+    receiver.on(busy.path, () => ({
+      status: 200,
+      holdUntil: new Promise((resolve) => answers.push(() => resolve(undefined))),
+    }));
+    try {
+      await Promise.all(Array.from({ length: 64 }, (_, n) => publish(busy.tenant, n)));
+      await receiver.waitFor(() => receiver.openNow(busy.path) === 64, 10_000, '64 requests in flight');
+      const olderId = await publish(waiting.tenant);
+      // Its claim round found no room; the next one is held until the newer publish has answered.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const claim = claims.claimDueBatch.bind(claims);
+      let newerPublished!: () => void;
+      const published = new Promise((resolve) => {
+        newerPublished = () => resolve(undefined);
+      });
+      vi.spyOn(claims, 'claimDueBatch').mockImplementationOnce(async (request) => {
+        await published;
+        return claim(request);
+      });
+      answers.shift()!();
+      await receiver.waitFor(() => receiver.openNow(busy.path) === 63, 5_000, 'one slot freed');
+      const newerId = await publish(busy.tenant, 64);
+      newerPublished();
+
+      // The freed slot went to the claim round, which took the older delivery.
+      await receiver.waitFor(() => receiver.received(waiting.path).length === 1, 5_000, 'the older delivery');
+      expect(receiver.received(waiting.path)[0]!.headers['webhook-id']).toBe(olderId);
+      expect(receiver.received(busy.path).map((r) => r.headers['webhook-id'])).not.toContain(newerId);
+    } finally {
+      for (const answer of answers.splice(0)) answer();
+      await receiver.waitFor(() => receiver.openNow(busy.path) === 0, 10_000, 'every held request answered');
+    }
+  });
+
   it('a publish that fails gives back the slots it had taken', async () => {
     const target = await endpoint({ max_concurrency: 1 });
     const repository = server.app.get(DeliveriesRepository);
