@@ -365,6 +365,7 @@ async function acme(receiver) {
     // Latency: a steady RATE events/s; publish→receipt is from sending the POST to the receiver's first sight.
     receiver.reset();
     const sentAt = new Map();
+    const answeredAt = new Map();
     const total = RATE * RATE_SECONDS;
     const interval = 1000 / RATE;
     const t0 = performance.now();
@@ -375,12 +376,20 @@ async function acme(receiver) {
       if (wait > 1) await sleep(wait);
       const at = performance.now();
       inflight.push(
-        call('POST', '/events', { type: 'invoice.paid', data: { n: i } }).then((e) => sentAt.set(e.id, at)),
+        call('POST', '/events', { type: 'invoice.paid', data: { n: i } }).then((e) => {
+          sentAt.set(e.id, at);
+          answeredAt.set(e.id, performance.now());
+        }),
       );
     }
     await Promise.all(inflight);
     await receiver.waitFor(total, 120_000);
     const latencies = [...sentAt].map(([id, at]) => receiver.firstSeen.get(id) - at).sort((a, b) => a - b);
+    // Where a slow one spent its time: waiting for the 202 (the publish), or after it (the delivery).
+    const toAnswer = [...sentAt].map(([id, at]) => answeredAt.get(id) - at).sort((a, b) => a - b);
+    const afterAnswer = [...sentAt]
+      .map(([id]) => receiver.firstSeen.get(id) - answeredAt.get(id))
+      .sort((a, b) => a - b);
 
     // A delivery's attempt is recorded just after the receiver saw it: wait (bounded) for the last records.
     const expected = EVENTS + total;
@@ -395,6 +404,8 @@ async function acme(receiver) {
       duplicates,
       latencyP50: percentile(latencies, 50),
       latencyP99: percentile(latencies, 99),
+      answerP99: percentile(toAnswer, 99),
+      afterAnswerP99: percentile(afterAnswer, 99),
       peakRssMb: peakRssMb(server.child.pid),
       serverCpuPerDelivery,
       attemptsLogged,
@@ -424,7 +435,8 @@ try {
   );
   log(`  two-hop ceiling / BullMQ: ${(twoHop / bull).toFixed(2)}`);
   log(
-    `  publish→receipt at ${RATE}/s: p50 ${ours.latencyP50.toFixed(1)} ms, p99 ${ours.latencyP99.toFixed(1)} ms`,
+    `  publish→receipt at ${RATE}/s: p50 ${ours.latencyP50.toFixed(1)} ms, p99 ${ours.latencyP99.toFixed(1)} ms` +
+      ` (p99 publish→202 ${ours.answerP99.toFixed(1)} ms, 202→receipt ${ours.afterAnswerP99.toFixed(1)} ms)`,
   );
   log(`  server CPU per delivery (throughput run): ${ours.serverCpuPerDelivery.toFixed(2)} ms`);
   log(
@@ -445,6 +457,8 @@ try {
       latency_rate_per_s: RATE,
       latency_p50_ms: Number(ours.latencyP50.toFixed(1)),
       latency_p99_ms: Number(ours.latencyP99.toFixed(1)),
+      latency_p99_publish_to_202_ms: Number(ours.answerP99.toFixed(1)),
+      latency_p99_202_to_receipt_ms: Number(ours.afterAnswerP99.toFixed(1)),
       server_peak_rss_mb: ours.peakRssMb,
       server_cpu_ms_per_delivery: Number(ours.serverCpuPerDelivery.toFixed(3)),
       attempts_logged: ours.attemptsLogged,
