@@ -17,7 +17,7 @@ import type { WebhookEvent } from '../events/event.entity';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryAttempter } from './delivery-attempter';
 import { ClaimedDelivery, DeliveryClaims, leaseTokenFactory } from './delivery-claims';
-import { allowedInFlight } from './endpoint-health';
+import { allowedInFlight, mayHandOff } from './endpoint-health';
 
 /** Requests one worker process has in flight at once (over all endpoints). */
 const MAX_IN_FLIGHT_PER_WORKER = 64;
@@ -275,7 +275,9 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.stopping || this.roomBound || this.roomLeft() <= 0) return null;
     const byEndpoint = new Map<string, Delivery[]>();
     for (const delivery of deliveries) {
-      byEndpoint.set(delivery.endpointId, [...(byEndpoint.get(delivery.endpointId) ?? []), delivery]);
+      const queue = byEndpoint.get(delivery.endpointId);
+      if (queue) queue.push(delivery);
+      else byEndpoint.set(delivery.endpointId, [delivery]);
     }
     const now = this.clock.now();
     const candidates = await this.claims.handoffCandidates(manager, [...byEndpoint.keys()], now, {
@@ -288,10 +290,9 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
     const leaseExpiresAt = new Date(this.clock.now().getTime() + this.attempter.leaseMs);
     const eventsById = new Map(events.map((event) => [event.id, event]));
     const taken: ClaimedDelivery[] = [];
-    const held = new Map<string, number>();
     for (const { endpoint, inFlight, backlog } of candidates) {
-      if (endpoint.status !== 'enabled' || endpoint.deletedAt !== null || backlog) continue;
-      if (endpoint.consecutiveFailures > 0 || endpoint.rateLimitPerSecond !== null) continue;
+      if (endpoint.status !== 'enabled' || endpoint.deletedAt !== null || backlog || !mayHandOff(endpoint))
+        continue;
       const count = Math.min(
         byEndpoint.get(endpoint.id)!.length,
         allowedInFlight(endpoint) - inFlight,
@@ -300,7 +301,6 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       if (count <= 0) continue;
       this.holdSlots(endpoint.id, count);
       this.handedOff += count;
-      held.set(endpoint.id, count);
       for (const delivery of byEndpoint.get(endpoint.id)!.slice(0, count)) {
         delivery.leaseOwner = leaseToken;
         delivery.leaseExpiresAt = leaseExpiresAt;
@@ -323,7 +323,7 @@ export class Dispatcher implements OnApplicationBootstrap, BeforeApplicationShut
       },
       abandon: () => {
         if (!settle()) return;
-        for (const [endpointId, count] of held) this.freeSlots(endpointId, count);
+        for (const { delivery } of taken) this.freeSlots(delivery.endpointId, 1);
         // A COMMIT whose answer was lost may have committed them leased to us: give the leases
         // back, so a claim takes them now rather than when they expire (a no-op if nothing committed).
         void this.claims

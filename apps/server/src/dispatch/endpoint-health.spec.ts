@@ -4,6 +4,7 @@ import {
   CIRCUIT_OPEN_AFTER_FAILURES,
   DisableRule,
   FailureStreak,
+  mayHandOff,
   nextStreak,
   shouldDisableFailingEndpoint,
 } from './endpoint-health';
@@ -85,5 +86,17 @@ describe('allowedInFlight', () => {
     [0, 0, 1],
   ])('max %i with %i failures in a row → %i', (maxConcurrency, consecutiveFailures, expected) => {
     expect(allowedInFlight({ maxConcurrency, consecutiveFailures })).toBe(expected);
+  });
+});
+
+describe('mayHandOff', () => {
+  it.each([
+    [0, null, true],
+    [1, null, false],
+    [CIRCUIT_OPEN_AFTER_FAILURES, null, false],
+    [0, 5, false],
+    [2, 5, false],
+  ])('%i failures in a row, rate limit %s → %s', (consecutiveFailures, rateLimitPerSecond, expected) => {
+    expect(mayHandOff({ consecutiveFailures, rateLimitPerSecond })).toBe(expected);
   });
 });

@@ -44,3 +44,15 @@ export function allowedInFlight(endpoint: { maxConcurrency: number; consecutiveF
   if (isCircuitOpen(endpoint.consecutiveFailures)) return 1;
   return Math.max(1, endpoint.maxConcurrency);
 }
+
+/**
+ * Whether a publish may hand an endpoint's new deliveries straight to its dispatcher (docs/architecture.md,
+ * "Handoff at publish"): only with no failure streak (so the circuit breaker is not involved) and no
+ * `rate_limit_per_second` (whose window claims keep); everything else is left to claims.
+ */
+export function mayHandOff(endpoint: {
+  consecutiveFailures: number;
+  rateLimitPerSecond: number | null;
+}): boolean {
+  return endpoint.consecutiveFailures === 0 && endpoint.rateLimitPerSecond === null;
+}

@@ -10,10 +10,10 @@ import { lockEndpoints } from './endpoint-locks';
 import { matchesEventType } from './event-patterns';
 
 /** What a publish needs of a subscribed endpoint. */
-export type Subscriber = Pick<Endpoint, 'id' | 'tenantId' | 'events'> & {
-  /** No failure streak and no rate limit, as read without a lock: a candidate for a handoff at publish. */
-  clean: boolean;
-};
+export type Subscriber = Pick<
+  Endpoint,
+  'id' | 'tenantId' | 'events' | 'consecutiveFailures' | 'rateLimitPerSecond'
+>;
 
 @Injectable()
 export class EndpointsRepository {
@@ -64,7 +64,7 @@ export class EndpointsRepository {
     const q = (property: keyof Endpoint) => driver.escape(column(property).databaseName);
     const rows: Record<string, unknown>[] = await manager.query(
       `SELECT ${q('id')} AS id, ${q('tenantId')} AS tenant_id, ${q('events')} AS events,` +
-        ` CASE WHEN ${q('consecutiveFailures')} = 0 AND ${q('rateLimitPerSecond')} IS NULL THEN 1 ELSE 0 END AS clean` +
+        ` ${q('consecutiveFailures')} AS consecutive_failures, ${q('rateLimitPerSecond')} AS rate_limit_per_second` +
         ` FROM ${driver.escape(metadata.tableName)}` +
         ` WHERE ${q('tenantId')} IN (${placeholders(tenantIds.length)}) AND ${q('status')} = ? AND ${q('deletedAt')} IS NULL` +
         ` ORDER BY ${q('id')} ASC`,
@@ -74,7 +74,14 @@ export class EndpointsRepository {
       id: driver.prepareHydratedValue(row.id, column('id')) as string,
       tenantId: driver.prepareHydratedValue(row.tenant_id, column('tenantId')) as string,
       events: driver.prepareHydratedValue(row.events, column('events')) as string[],
-      clean: Number(row.clean) === 1,
+      consecutiveFailures: driver.prepareHydratedValue(
+        row.consecutive_failures,
+        column('consecutiveFailures'),
+      ) as number,
+      rateLimitPerSecond: driver.prepareHydratedValue(
+        row.rate_limit_per_second,
+        column('rateLimitPerSecond'),
+      ) as number | null,
     }));
   }
 

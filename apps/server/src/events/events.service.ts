@@ -15,6 +15,7 @@ import { DeliveryDto } from '../deliveries/delivery.dto';
 import { DeliveryHandoff, Handoff } from '../deliveries/delivery-handoff';
 import { DeliverySignal } from '../deliveries/delivery-signal';
 import { newDelivery } from '../deliveries/new-delivery';
+import { mayHandOff } from '../dispatch/endpoint-health';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
 import { matchesEventType } from '../endpoints/event-patterns';
 import { EventDto, ListEventsQuery, PublishEventDto } from './event.dto';
@@ -37,6 +38,12 @@ const MAX_PUBLISH_BATCH = 64;
 const MAX_PUBLISH_BATCH_BYTES = 1024 * 1024;
 /** Delivery rows per INSERT statement. */
 const DELIVERY_INSERT_CHUNK = 500;
+
+/** What a publish transaction wrote: its deliveries, and those handed to the local dispatcher. */
+interface Written {
+  deliveries: number;
+  handoff: Handoff | null;
+}
 
 interface PendingPublish {
   tenantId: string;
@@ -211,16 +218,11 @@ export class EventsService {
   private async writeOutbox<T>(
     work: (manager: EntityManager, outbox: (events: WebhookEvent[]) => Promise<void>) => Promise<T>,
   ): Promise<T> {
-    const written: { deliveries: number; handoff: Handoff | null } = { deliveries: 0, handoff: null };
+    const written: Written = { deliveries: 0, handoff: null };
     let result: T;
     try {
       result = await this.transactions.run(
-        (manager) =>
-          work(manager, async (events) => {
-            const outcome = await this.insertOutbox(manager, events);
-            written.deliveries += outcome.deliveries;
-            written.handoff = outcome.handoff;
-          }),
+        (manager) => work(manager, (events) => this.insertOutbox(manager, events, written)),
         'READ COMMITTED',
       );
     } catch (error) {
@@ -234,12 +236,13 @@ export class EventsService {
 
   /**
    * Inserts `events` and one pending delivery per endpoint subscribed to each; those the local
-   * dispatcher takes are written leased to it.
+   * dispatcher takes are written leased to it. Records both in `written`, for writeOutbox.
    */
   private async insertOutbox(
     manager: EntityManager,
     events: WebhookEvent[],
-  ): Promise<{ deliveries: number; handoff: Handoff | null }> {
+    written: Written,
+  ): Promise<void> {
     await insertRows(manager, WebhookEvent, events);
     const tenants = [...new Set(events.map((event) => event.tenantId))];
     const endpoints = await this.endpoints.subscribersOf(manager, tenants);
@@ -250,22 +253,17 @@ export class EventsService {
         )
         .map((endpoint) => newDelivery(event, endpoint.id, 'event', event.createdAt)),
     );
-    // Only endpoints that look clean are worth locking for a handoff (checked again under the lock).
-    const clean = new Set(endpoints.filter((endpoint) => endpoint.clean).map((endpoint) => endpoint.id));
-    const handoff = await this.handoff.take(
+    written.deliveries += deliveries.length;
+    // Only endpoints that qualify as read here are worth locking for a handoff (checked again under the lock).
+    const candidates = new Set(endpoints.filter(mayHandOff).map((endpoint) => endpoint.id));
+    written.handoff = await this.handoff.take(
       manager,
-      deliveries.filter((delivery) => clean.has(delivery.endpointId)),
+      deliveries.filter((delivery) => candidates.has(delivery.endpointId)),
       events,
     );
-    try {
-      for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_CHUNK) {
-        await this.deliveries.insertMany(manager, deliveries.slice(i, i + DELIVERY_INSERT_CHUNK));
-      }
-    } catch (error) {
-      handoff?.abandon();
-      throw error;
+    for (let i = 0; i < deliveries.length; i += DELIVERY_INSERT_CHUNK) {
+      await this.deliveries.insertMany(manager, deliveries.slice(i, i + DELIVERY_INSERT_CHUNK));
     }
-    return { deliveries: deliveries.length, handoff };
   }
 
   async list(caller: Caller, query: ListEventsQuery): Promise<Page<EventDto>> {
